@@ -1,0 +1,1 @@
+"""Crawler package: source registry and Scrapy spiders."""

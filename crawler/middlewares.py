@@ -1,0 +1,124 @@
+"""Downloader middlewares for politeness and safety that Scrapy does not ship.
+
+- PolitenessMiddleware: one download slot per site (host:port) and robots.txt `Crawl-delay` honoured
+  (Scrapy parses it but never applies it).
+- BackoffRetryMiddleware: Scrapy's retry, plus exponential backoff and `Retry-After` on 429/503.
+- PrivateAddressMiddleware: refuses requests (and redirects) to loopback/private addresses — SSRF from URLs found
+  in untrusted feeds — unless NEWSAGG_ALLOW_PRIVATE_HOSTS is set (demo sites, tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+from newsagg.urls import is_private_host
+
+log = logging.getLogger(__name__)
+
+
+class PolitenessMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.obey = crawler.settings.getbool("NEWSAGG_OBEY_CRAWL_DELAY", True)
+        self.max_delay = crawler.settings.getfloat("NEWSAGG_MAX_CRAWL_DELAY", 30.0)
+        self.user_agent = crawler.settings.get("USER_AGENT")
+        self.delays: dict[str, float] = {}
+        crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _robots_parsed(self, robotparser, request) -> None:
+        if not self.obey:
+            return
+        delay = robotparser.crawl_delay(self.user_agent) if hasattr(robotparser, "crawl_delay") else None
+        if delay:
+            netloc = urlparse_cached(request).netloc
+            self.delays[netloc] = min(float(delay), self.max_delay)
+            self.crawler.stats.set_value(f"newsagg/crawl_delay/{netloc}", self.delays[netloc])
+
+    def process_request(self, request):
+        netloc = urlparse_cached(request).netloc
+        request.meta.setdefault("download_slot", netloc)  # per site, ports included
+        delay = self.delays.get(netloc)
+        if delay:
+            downloader = self.crawler.engine.downloader
+            downloader.per_slot_settings.setdefault(netloc, {})["delay"] = delay
+            slot = downloader.slots.get(request.meta["download_slot"])
+            if slot is not None and slot.delay < delay:
+                slot.delay = delay
+            # AutoThrottle may lower delays towards DOWNLOAD_DELAY; a site's Crawl-delay is a floor.
+            request.meta["autothrottle_dont_adjust_delay"] = True
+        return None
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retry like Scrapy, but wait first: Retry-After when the server says, else exponential backoff."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.max_retry_after = settings.getfloat("NEWSAGG_MAX_RETRY_AFTER", 120.0)
+        self.backoff_base = settings.getfloat("NEWSAGG_RETRY_BACKOFF", 1.0)
+
+    async def process_response(self, request, response):
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        attempt = request.meta.get("retry_times", 0)
+        if attempt >= request.meta.get("max_retry_times", self.max_retry_times):
+            return response  # give up now; the spider's errback counts it
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait is None:
+            wait = self.backoff_base * (2**attempt) * (1 + random.random() * 0.25)  # noqa: S311
+        if wait > self.max_retry_after:
+            raise IgnoreRequest(f"Retry-After {wait:.0f}s exceeds NEWSAGG_MAX_RETRY_AFTER")
+        if wait > 0:
+            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+        return self._retry(request, f"{response.status}") or response
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class PrivateAddressMiddleware:
+    def __init__(self, allow: bool):
+        self.allow = allow
+        self._cache: dict[str, bool] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getbool("NEWSAGG_ALLOW_PRIVATE_HOSTS"))
+
+    def process_request(self, request):
+        if self.allow:
+            return None
+        host = urlparse_cached(request).hostname or ""
+        if host not in self._cache:
+            self._cache[host] = is_private_host(host)
+        if self._cache[host]:
+            raise IgnoreRequest(f"refused: {host} is a private address")
+        return None

@@ -1,0 +1,70 @@
+"""Scrapy settings for newsagg, derived from the one newsagg configuration (newsagg.toml + NEWSAGG_* env).
+
+`scrapy crawl news` and `newsagg crawl` both read this module; every knob lives in newsagg/config.py.
+"""
+
+from newsagg.config import get_settings
+
+_cfg = get_settings()
+_crawl = _cfg.crawl
+
+BOT_NAME = "newsagg"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Identify ourselves, with a way to reach us.
+USER_AGENT = _crawl.user_agent.format(contact_url=_crawl.contact_url)
+
+# Politeness: robots.txt (plus its Crawl-delay, see PolitenessMiddleware), few requests per site, adaptive delay.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = _crawl.concurrent_per_domain
+DOWNLOAD_DELAY = _crawl.download_delay
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = max(_crawl.download_delay, 0.1)
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# News pages are small: refuse what is not (also caps decompressed size: gzip bombs).
+DOWNLOAD_MAXSIZE = _crawl.download_maxsize
+DOWNLOAD_WARNSIZE = _crawl.download_warnsize
+DOWNLOAD_TIMEOUT = _crawl.download_timeout
+REDIRECT_MAX_TIMES = 5
+RETRY_TIMES = _crawl.retry_times
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.PrivateAddressMiddleware": 50,
+    "crawler.middlewares.PolitenessMiddleware": 110,  # after RobotsTxtMiddleware (100): robots are parsed first
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidatePipeline": 100,
+    "crawler.pipelines.CanonicalUrlPipeline": 200,
+    "crawler.pipelines.ExactDuplicatePipeline": 300,
+    "crawler.pipelines.NearDuplicatePipeline": 400,
+    "crawler.pipelines.RelevancePipeline": 500,
+    "crawler.pipelines.StorePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunRecorder": 500,
+}
+
+# newsagg's own knobs, read by the components above.
+NEWSAGG_DATABASE_URL = _cfg.database_url
+NEWSAGG_SOURCES_FILE = str(_crawl.sources_file)
+NEWSAGG_MAX_AGE_DAYS = _crawl.max_age_days
+NEWSAGG_OBEY_CRAWL_DELAY = _crawl.obey_crawl_delay
+NEWSAGG_MAX_CRAWL_DELAY = _crawl.max_crawl_delay
+NEWSAGG_MAX_RETRY_AFTER = _crawl.max_retry_after
+NEWSAGG_MIN_RELEVANCE = _crawl.min_relevance
+NEWSAGG_NEAR_DUPLICATE_THRESHOLD = _crawl.near_duplicate_threshold
+NEWSAGG_MIN_BODY_WORDS = _crawl.min_body_words
+NEWSAGG_ALLOW_PRIVATE_HOSTS = _crawl.allow_private_hosts
+NEWSAGG_RUN_GROUP = ""
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,201 @@
+"""The one generic spider: discovers articles from each registry source's feeds and sitemaps and extracts them.
+
+    scrapy crawl news -a sources=electrek,insideevs -a registry=path/to/sources.toml -a max_age_days=2
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator
+
+import scrapy
+from scrapy.http import Response
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+from twisted.python.failure import Failure
+
+from crawler.discovery import BadDocument, Discovered, HostileXml, inflate, parse_feed, parse_sitemap
+from crawler.extract import ExtractOverrides, extract_article
+from crawler.failures import failure_reason
+from crawler.items import ArticleItem
+from crawler.registry import Registry, SourceSpec
+from crawler.runtime import get_store, record_skip
+from newsagg.urls import canonical_url, is_http_url
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+MAX_SITEMAP_DEPTH = 3
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    def __init__(self, sources: str | None = None, registry: str | None = None,
+                 max_age_days: str | float | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._source_names = [s.strip() for s in sources.split(",") if s.strip()] if sources else None
+        self._registry_path = registry
+        self._max_age_arg = max_age_days
+        self._queued: set[str] = set()  # article URLs requested in this run
+        self._feed_states: dict[str, tuple[str | None, str | None]] = {}  # saved only if the crawl finishes
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "NewsSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        registry = Registry.load(spider._registry_path or crawler.settings.get("NEWSAGG_SOURCES_FILE"))
+        spider.sources = registry.select(spider._source_names)
+        max_age = float(spider._max_age_arg if spider._max_age_arg is not None
+                        else crawler.settings.getfloat("NEWSAGG_MAX_AGE_DAYS"))
+        spider.oldest = datetime.now(timezone.utc) - timedelta(days=max_age) if max_age > 0 else None
+        spider.store = get_store(crawler)
+        for source in spider.sources:
+            spider.store.ensure_source(source.name, source.homepage, source.language, str(registry.path or ""))
+        crawler.signals.connect(spider._save_feed_states, signal=scrapy.signals.spider_closed)
+        return spider
+
+    # ---- discovery -------------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.sources:
+            for url in source.feeds:
+                yield self._document_request(url, source, self.parse_feed)
+            for url in source.sitemaps:
+                yield self._document_request(url, source, self.parse_sitemap)
+            if source.robots_sitemaps:
+                robots = canonical_url(source.homepage).split("/", 3)
+                yield scrapy.Request("/".join(robots[:3]) + "/robots.txt", callback=self.parse_robots,
+                                     errback=self.on_error, cb_kwargs={"source": source}, dont_filter=True)
+
+    def _document_request(self, url: str, source: SourceSpec, callback, depth: int = 0) -> scrapy.Request:
+        """A feed/sitemap request, conditional on the validators of the last completed crawl."""
+        headers = {}
+        state = self.store.feed_state(url)
+        if state is not None:
+            if state.etag:
+                headers["If-None-Match"] = state.etag
+            if state.last_modified:
+                headers["If-Modified-Since"] = state.last_modified
+        return scrapy.Request(url, callback=callback, errback=self.on_error, headers=headers,
+                              cb_kwargs={"source": source, "depth": depth},
+                              meta={"handle_httpstatus_list": [304], "newsagg_document": True})
+
+    def _not_modified(self, response: Response) -> bool:
+        if response.status == 304:
+            self.crawler.stats.inc_value("newsagg/documents/not_modified")
+            return True
+        self._feed_states[response.request.url] = (
+            (response.headers.get("ETag") or b"").decode("latin-1") or None,
+            (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
+        )
+        return False
+
+    def parse_robots(self, response: Response, source: SourceSpec):
+        known = set(source.sitemaps)
+        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+            if url not in known and source.allows(url):
+                yield self._document_request(url, source, self.parse_sitemap)
+
+    def parse_feed(self, response: Response, source: SourceSpec, depth: int = 0):
+        if self._not_modified(response):
+            return
+        self.crawler.stats.inc_value("newsagg/documents/feeds")
+        try:
+            entries = parse_feed(response.body)
+        except (HostileXml, BadDocument) as exc:
+            self._feed_states.pop(response.request.url, None)
+            record_skip(self.crawler, "hostile_xml" if isinstance(exc, HostileXml) else "bad_feed", None,
+                        f"{response.url}: {exc}")
+            return
+        yield from self._article_requests(entries, source)
+
+    def parse_sitemap(self, response: Response, source: SourceSpec, depth: int = 0):
+        if self._not_modified(response):
+            return
+        self.crawler.stats.inc_value("newsagg/documents/sitemaps")
+        try:
+            content = parse_sitemap(inflate(response.body, self.settings.getint("DOWNLOAD_MAXSIZE")))
+        except (HostileXml, BadDocument) as exc:
+            self._feed_states.pop(response.request.url, None)
+            record_skip(self.crawler, "hostile_xml" if isinstance(exc, HostileXml) else "bad_sitemap", None,
+                        f"{response.url}: {exc}")
+            return
+        if not content.is_index:
+            yield from self._article_requests(content.entries, source)
+            return
+        for child in content.entries:
+            if depth >= MAX_SITEMAP_DEPTH:
+                record_skip(self.crawler, "sitemap_too_deep", None, child.url)
+            elif self._fresh(child) and is_http_url(child.url) and source.allows(child.url):
+                yield self._document_request(child.url, source, self.parse_sitemap, depth + 1)
+
+    def _fresh(self, entry: Discovered) -> bool:
+        return self.oldest is None or entry.published is None or entry.published >= self.oldest
+
+    def _article_requests(self, entries: list[Discovered], source: SourceSpec):
+        """Requests for discovered articles that are fresh, on the source's domains and not already known."""
+        candidates: dict[str, Discovered] = {}
+        for entry in entries:
+            if not is_http_url(entry.url):
+                record_skip(self.crawler, "bad_url", None, entry.url[:200])
+            elif not source.allows(entry.url):
+                self.crawler.stats.inc_value("newsagg/discovery/offsite")
+            elif not self._fresh(entry):
+                self.crawler.stats.inc_value("newsagg/discovery/too_old")
+            else:
+                candidates.setdefault(canonical_url(entry.url), entry)
+        seen = self.store.seen(list(candidates))
+        for url, entry in candidates.items():
+            if url in seen:
+                self.crawler.stats.inc_value("newsagg/discovery/already_seen")
+            elif url not in self._queued:
+                self._queued.add(url)
+                self.crawler.stats.inc_value("newsagg/discovery/new")
+                yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                                     cb_kwargs={"source": source})
+
+    # ---- articles --------------------------------------------------------------------------------------
+    def parse_article(self, response: Response, source: SourceSpec):
+        url = response.request.url
+        ctype = (response.headers.get("Content-Type") or b"").split(b";")[0].strip().lower()
+        if ctype and ctype not in HTML_TYPES:
+            record_skip(self.crawler, "not_html", url, ctype.decode("latin-1"))
+            return
+        if not response.body.strip():
+            record_skip(self.crawler, "empty_body", url)
+            return
+        html = decode_html(response)
+        overrides = ExtractOverrides(source.extract.body_selector, list(source.extract.drop_selectors))
+        try:
+            extracted = extract_article(html, response.url, default_timezone=source.timezone, overrides=overrides)
+        except Exception as exc:  # noqa: BLE001 — one odd page must never end the crawl
+            self.logger.exception("extraction failed for %s", url)
+            record_skip(self.crawler, "extract_error", url, repr(exc)[:200])
+            return
+        self.crawler.stats.inc_value("newsagg/pages/articles")
+        yield ArticleItem(source=source.name, fetched_url=url, response_url=response.url,
+                          extracted=extracted, raw_html=html)
+
+    def on_error(self, failure: Failure):
+        request = failure.request
+        reason = failure_reason(failure)
+        is_document = request.meta.get("newsagg_document") or request.url.endswith("/robots.txt")
+        record_skip(self.crawler, reason, None if is_document else request.url, request.url)
+
+    def _save_feed_states(self, spider, reason: str) -> None:
+        # Only a crawl that finished may skip unchanged feeds next time: after a crash or a kill, the next run
+        # must see the feeds again to pick up the articles this one never reached.
+        if reason != "finished":
+            return
+        for url, (etag, last_modified) in self._feed_states.items():
+            if etag or last_modified:
+                self.store.save_feed_state(url, etag, last_modified)
+
+
+def decode_html(response: Response) -> str:
+    """The page's text, repairing the common 'UTF-8 bytes served as Latin-1' misconfiguration."""
+    declared = (response.encoding or "").lower().replace("_", "-")
+    if declared in ("iso-8859-1", "latin-1", "cp1252", "windows-1252", "ascii", "us-ascii"):
+        try:
+            text = response.body.decode("utf-8")
+            if any(ord(ch) > 127 for ch in text):  # valid multi-byte UTF-8 almost never happens in real Latin-1
+                return text
+        except UnicodeDecodeError:
+            pass
+    return response.text

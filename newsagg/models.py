@@ -1,0 +1,148 @@
+"""The store's tables (SQLAlchemy 2 declarative). Schema changes go through Alembic (newsagg/migrations)."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored as UTC and always returned timezone-aware (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; attach a timezone first")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    homepage: Mapped[str] = mapped_column(String(2000), default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(200), default="", doc="Registry file it came from.")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    articles: Mapped[list["Article"]] = relationship(back_populates="source")
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True, doc="Canonical URL.")
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(16))
+    lead_image: Mapped[str | None] = mapped_column(String(2000))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    relevance: Mapped[float] = mapped_column(Float, default=0.0)
+    paywalled: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    near_dup_group: Mapped[int | None] = mapped_column(Integer, index=True, doc="Id of the group's first article.")
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary, doc="MinHash signature of the body (uint32s).")
+    raw_html_z: Mapped[bytes | None] = mapped_column(LargeBinary, doc="zlib-compressed HTML as fetched.")
+
+    source: Mapped[Source] = relationship(back_populates="articles", lazy="joined")
+
+    @property
+    def raw_html(self) -> str | None:
+        return zlib.decompress(self.raw_html_z).decode("utf-8") if self.raw_html_z else None
+
+    @raw_html.setter
+    def raw_html(self, html: str | None) -> None:
+        self.raw_html_z = zlib.compress(html.encode("utf-8"), 6) if html else None
+
+    @property
+    def source_name(self) -> str:
+        return self.source.name if self.source else ""
+
+
+class SeenUrl(Base):
+    """Every article URL the crawler has dealt with, and how: the persisted seen-set of incremental crawls."""
+
+    __tablename__ = "seen_urls"
+
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    status: Mapped[str] = mapped_column(String(40), doc="stored | duplicate | near_duplicate | skipped/<reason>")
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeedState(Base):
+    """HTTP validators of feeds and sitemaps, for conditional re-fetches."""
+
+    __tablename__ = "feed_states"
+
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running", doc="running | finished | failed")
+    group: Mapped[str] = mapped_column(String(100), default="")
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    stats: Mapped[dict] = mapped_column(JSON, default=dict, doc="Counts: pages, new, duplicate, …")
+    skips: Mapped[dict] = mapped_column(JSON, default=dict, doc="Skipped pages by reason.")
+
+
+class Embedding(Base):
+    """An article's vector for one model; text_hash lets a rebuild skip unchanged articles."""
+
+    __tablename__ = "embeddings"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary, doc="float32 little-endian.")
+
+
+Index("ix_articles_source_published", Article.source_id, Article.published_at)

@@ -1,0 +1,112 @@
+"""The store on SQLite and PostgreSQL: schema by migration, articles, seen URLs, feed validators, crawl runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect
+
+from newsagg.models import Article
+from newsagg.store import ArticleFilter, DuplicateArticle, Store
+
+T0 = datetime(2024, 3, 28, 14, 40, tzinfo=timezone.utc)
+
+
+def make_article(store: Store, url: str, title: str = "Xiaomi SU7 launch", *, source: str = "voltwire",
+                 published: datetime | None = T0, tags=("xiaomi", "ev"), body: str = "Body text " * 50,
+                 content_hash: str | None = None) -> Article:
+    return Article(
+        url=url, source_id=store.ensure_source(source, f"https://{source}.example/"), title=title,
+        authors=["Mara Lindqvist"], published_at=published, body=body, summary="s", tags=list(tags),
+        content_hash=content_hash or url,
+    )
+
+
+def test_migration_creates_schema(store):
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"articles", "sources", "seen_urls", "feed_states", "crawl_runs", "embeddings",
+            "alembic_version"} <= tables
+
+
+def test_reopening_a_migrated_store_keeps_data(database_url):
+    first = Store(database_url)
+    article_id = first.add_article(make_article(first, "https://a.example/1"))
+    first.close()
+    again = Store(database_url)  # runs migrations again: must be a no-op
+    assert again.get_article(article_id).title == "Xiaomi SU7 launch"
+    again.close()
+
+
+def test_article_round_trip_keeps_fields_and_utc(store):
+    art = make_article(store, "https://a.example/x", published=datetime(2024, 3, 28, 22, 40,
+                                                                         tzinfo=timezone(timedelta(hours=8))))
+    art.raw_html = "<html><body><p>Hello ✓</p></body></html>"
+    art.lead_image = "https://a.example/img.jpg"
+    article_id = store.add_article(art)
+    got = store.get_article(article_id)
+    assert got.published_at == T0 and got.published_at.tzinfo is not None
+    assert got.authors == ["Mara Lindqvist"] and got.tags == ["xiaomi", "ev"]
+    assert got.raw_html == "<html><body><p>Hello ✓</p></body></html>"
+    assert len(got.raw_html_z) < len(got.raw_html.encode()) + 20
+    assert got.near_dup_group == article_id  # a new article starts its own group
+    assert got.source_name == "voltwire"
+
+
+def test_naive_datetimes_are_refused(store):
+    with pytest.raises(Exception):
+        store.add_article(make_article(store, "https://a.example/naive", published=datetime(2024, 1, 1)))
+    assert store.count_articles() == 0  # nothing half-written
+
+
+def test_duplicate_url_raises_and_leaves_one_row(store):
+    store.add_article(make_article(store, "https://a.example/dup"))
+    with pytest.raises(DuplicateArticle):
+        store.add_article(make_article(store, "https://a.example/dup"))
+    assert store.count_articles() == 1
+
+
+def test_seen_urls_include_fetched_url_and_canonical(store):
+    store.add_article(make_article(store, "https://a.example/canon"), fetched_url="https://a.example/canon?utm_source=x")
+    store.mark_seen("https://a.example/offtopic", "skipped/off_topic")
+    seen = store.seen(["https://a.example/canon", "https://a.example/canon?utm_source=x",
+                       "https://a.example/offtopic", "https://a.example/new"])
+    assert seen == {"https://a.example/canon", "https://a.example/canon?utm_source=x", "https://a.example/offtopic"}
+
+
+def test_list_articles_filters_and_cursor(store):
+    for i in range(5):
+        store.add_article(make_article(store, f"https://a.example/{i}", title=f"story {i}",
+                                       published=T0 + timedelta(hours=i), source="a" if i % 2 else "b",
+                                       tags=("tesla",) if i == 3 else ("byd",)))
+    newest = store.list_articles(ArticleFilter(limit=2))
+    assert [a.title for a in newest] == ["story 4", "story 3"]
+    page2 = store.list_articles(ArticleFilter(limit=2, before_id=newest[-1].id))
+    assert [a.title for a in page2] == ["story 2", "story 1"]
+    assert [a.title for a in store.list_articles(ArticleFilter(source="a"))] == ["story 3", "story 1"]
+    assert [a.title for a in store.list_articles(ArticleFilter(tag="tesla"))] == ["story 3"]
+    assert [a.title for a in store.list_articles(ArticleFilter(q="STORY 2"))] == ["story 2"]
+    since = store.list_articles(ArticleFilter(since=T0 + timedelta(hours=3)))
+    assert {a.title for a in since} == {"story 3", "story 4"}
+
+
+def test_feed_state_and_runs(store):
+    assert store.feed_state("https://a.example/feed") is None
+    store.save_feed_state("https://a.example/feed", '"abc"', "Thu, 28 Mar 2024 14:40:00 GMT")
+    state = store.feed_state("https://a.example/feed")
+    assert state.etag == '"abc"' and state.last_modified.startswith("Thu")
+    run_id = store.start_run("demo", ["voltwire"])
+    assert store.runs()[0].status == "running"
+    store.finish_run(run_id, "finished", {"new": 3}, {"off_topic": 1})
+    run = store.runs()[0]
+    assert (run.status, run.stats, run.skips) == ("finished", {"new": 3}, {"off_topic": 1})
+    assert run.finished_at >= run.started_at
+
+
+def test_group_members_and_iteration(store):
+    first = store.add_article(make_article(store, "https://a.example/orig"))
+    copy = make_article(store, "https://b.example/copy", source="b")
+    copy.near_dup_group = first
+    store.add_article(copy)
+    assert [a.url for a in store.group_members(first)] == ["https://a.example/orig", "https://b.example/copy"]
+    assert [a.url for a in store.iter_articles(batch=1)] == ["https://a.example/orig", "https://b.example/copy"]
