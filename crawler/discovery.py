@@ -80,8 +80,8 @@ def parse_date(text: str | None) -> datetime | None:
 def parse_feed(body: bytes) -> list[Discovered]:
     refuse_entities(body)
     feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
-    if not feed.entries and feed.bozo:
-        raise BadDocument(f"feed: {feed.get('bozo_exception')}")
+    if not feed.entries and (feed.bozo or not feed.get("version")):
+        raise BadDocument(f"feed: {feed.get('bozo_exception') or 'not RSS or Atom'}")
     found = []
     for entry in feed.entries:
         link = entry.get("link") or next(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError, TimeoutError as DeferTimeoutError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
@@ -28,7 +28,7 @@ def failure_reason(failure: Failure) -> str:
         if "private address" in text:
             return "blocked_address"
         return "ignored"
-    if isinstance(exc, CancelledError):
+    if isinstance(exc, (CancelledError, DownloadCancelledError)):
         return "too_large"  # Scrapy cancels downloads that pass DOWNLOAD_MAXSIZE
     if isinstance(exc, DNSLookupError):
         return "dns"

@@ -147,8 +147,9 @@ class NewsSpider(scrapy.Spider):
             elif url not in self._queued:
                 self._queued.add(url)
                 self.crawler.stats.inc_value("newsagg/discovery/new")
+                # dont_filter: our own seen-set dedupes; Scrapy's filter would silently swallow redirect loops.
                 yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
-                                     cb_kwargs={"source": source})
+                                     cb_kwargs={"source": source}, dont_filter=True)
 
     # ---- articles --------------------------------------------------------------------------------------
     def parse_article(self, response: Response, source: SourceSpec):
