@@ -150,6 +150,131 @@ def test_byline_page_without_metadata() -> None:
     assert a.is_article
 
 
+# ----------------------------------------------------------------------------- meta line, no metadata
+
+META_URL = "https://harbour-motor.test/2024/05/06/battery-swap-stations-guangdong.html"
+META_PARAS = "".join(
+    f"<p>{t}</p>"
+    for t in (
+        "The number of battery swap stations in Guangdong province passed two thousand at the end of the month.",
+        "Most of the new stations were built along the motorways, where ride-hailing drivers do most swaps.",
+        "Operators said a swap now takes less than five minutes at the busiest stations in the province.",
+    )
+)
+
+
+def meta_page(title: str, top: str, bottom: str = "") -> str:
+    """A page without JSON-LD/OpenGraph: <title>, some blocks above the text, some below."""
+    return (
+        f"<html><head><title>{title}</title></head><body>"
+        '<div class="logo"><a href="/">Harbour Motor Report</a></div>'
+        f'{top}<div class="content">{META_PARAS}</div>{bottom}</body></html>'
+    )
+
+
+def test_meta_line_page_without_structured_metadata() -> None:
+    a = extract_article(fixture("meta_line.html"), META_URL, default_timezone="Asia/Shanghai")
+    # "Site - Headline" <title> cut to the part shown in the <h2> headline
+    assert a.title == "Battery swap stations pass the two thousand mark in Guangdong"
+    # "Author:" in the info line, up to the &nbsp;&nbsp; gap; not "Source:", not the "Editor:" line
+    assert a.authors == ["Wang Fang", "Liu Qiang"]
+    assert a.published == utc(2024, 5, 6, 1, 30)  # "2024-05-06 09:30" read in Asia/Shanghai
+    assert a.body.startswith("The number of battery swap stations")
+    assert "Editor" not in a.body and "Author:" not in a.body
+    assert a.is_article
+
+
+@pytest.mark.parametrize(
+    ("title", "top", "expected"),
+    [
+        # site prefix, headline in an <h2>
+        ("Harbour Motor Report - Swap stations pass 2,000", "<h2>Swap stations pass 2,000</h2>", "Swap stations pass 2,000"),
+        # headline | section | site: only the headline part
+        ("Swap stations pass 2,000 | Industry | HMR", "<h2>Swap stations pass 2,000</h2>", "Swap stations pass 2,000"),
+        # the headline itself contains separators
+        (
+            "Harbour Motor Report - Nio: swap stations - what comes next",
+            "<h2>Nio: swap stations - what comes next</h2>",
+            "Nio: swap stations - what comes next",
+        ),
+        # an <h1> logo with the site's name is skipped; the headline <h2> is used
+        (
+            "Harbour Motor Report - Swap stations pass 2,000",
+            '<h1 class="site"><a href="/">Harbour Motor Report</a></h1><h2>Swap stations pass 2,000</h2>',
+            "Swap stations pass 2,000",
+        ),
+        # sidebar <h2>s are not headlines (else the title would be cut to "Most read")
+        (
+            "Harbour Motor Report - Swap stations pass 2,000 - Most read",
+            '<div class="sidebar"><h2>Most read</h2></div>',
+            "Harbour Motor Report - Swap stations pass 2,000",
+        ),
+    ],
+)
+def test_title_cut_to_the_part_shown_as_headline(title: str, top: str, expected: str) -> None:
+    assert extract_article(meta_page(title, top), META_URL).title == expected
+
+
+def test_title_part_equal_to_site_name_is_not_the_title() -> None:
+    # the only <h2> near the top shows the site's name (same text as the home link)
+    html = meta_page("Harbour Motor Report - Swap stations pass 2,000", "<h2>Harbour Motor Report</h2>")
+    assert extract_article(html, META_URL).title == "Harbour Motor Report - Swap stations pass 2,000"
+    # ... or it is known from the host name: a leading "Site - " is dropped from <title>
+    html = meta_page("Harbour Motor - Swap stations pass two thousand", "<h2>Harbour Motor</h2>")
+    assert extract_article(html, "https://harbourmotor.test/2024/05/06/swap").title == "Swap stations pass two thousand"
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        ("Source: HMR&nbsp;&nbsp;Author: Wang Fang, Liu Qiang&nbsp;&nbsp;2024-05-06 09:30", ["Wang Fang", "Liu Qiang"]),
+        ("Authors: Wang Fang and Liu Qiang 2024-05-06", ["Wang Fang", "Liu Qiang"]),  # stops at the date
+        ("Writer: Wang Fang Source: Xinhua", ["Wang Fang"]),  # stops at the next label
+        ("Reporter: Wang Fang | Last updated: 06.05.2024", ["Wang Fang"]),
+        ("Text: Wang Fang, May 6, 2024", ["Wang Fang"]),
+        ("Words by Wang Fang &middot; Photos: Liu Qiang", ["Wang Fang"]),
+        # source formatting: line breaks and indentation are not a separator
+        ('Author:\n  <a href="/a/1">Wang Fang</a>,\n  <a href="/a/2">Liu Qiang</a>\n  <span>06.05.2024</span>', ["Wang Fang", "Liu Qiang"]),
+    ],
+)
+def test_labelled_byline_in_meta_block(info: str, expected: list[str]) -> None:
+    html = meta_page("Swap stations pass 2,000", f'<div class="info">{info}</div>')
+    assert extract_article(html, META_URL).authors == expected
+
+
+@pytest.mark.parametrize(
+    "top, bottom",
+    [
+        ('<div class="info">Source: Harbour Motor Report</div>', '<div class="editor">Editor: Zhou Lan</div>'),
+        ('<div class="info">Source: HMR&nbsp;&nbsp;Editor: Zhou Lan&nbsp;&nbsp;2024-05-06 09:30</div>', ""),
+        ('<div class="info">Author: Harbour Motor Report</div>', ""),  # the site, not a person
+        ("<p>Source: HMR Author: Wang Fang</p>", ""),  # a label outside any meta/info/byline block
+    ],
+)
+def test_no_author_without_an_author_label(top: str, bottom: str) -> None:
+    assert extract_article(meta_page("Swap stations pass 2,000", top, bottom), META_URL).authors == []
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        ("Source: HMR&nbsp;&nbsp;Author: Wang Fang&nbsp;&nbsp;2024-05-06 09:30", utc(2024, 5, 6, 1, 30)),
+        ("Author: Wang Fang&nbsp;&nbsp;2024/05/06 09:30", utc(2024, 5, 6, 1, 30)),
+        ("Author: Wang Fang&nbsp;&nbsp;06.05.2024 09:30", utc(2024, 5, 6, 1, 30)),  # day first
+        ("Author: Wang Fang&nbsp;&nbsp;2024-05-06 09:30 UTC", utc(2024, 5, 6, 9, 30)),  # explicit zone wins
+        ("Author: Wang Fang&nbsp;&nbsp;2024-05-06", utc(2024, 5, 5, 16, 0)),  # date only: midnight local
+    ],
+)
+def test_date_in_meta_block_read_in_source_zone(info: str, expected: datetime) -> None:
+    html = meta_page("Swap stations pass 2,000", f'<div class="info">{info}</div>')
+    assert extract_article(html, META_URL, default_timezone="Asia/Shanghai").published == expected
+
+
+def test_no_date_from_text_outside_meta_blocks() -> None:
+    html = meta_page("Swap stations pass 2,000", "<p>Plans for 2024-05-06 09:30 were announced.</p>")
+    assert extract_article(html, META_URL, default_timezone="Asia/Shanghai").published is None
+
+
 # ----------------------------------------------------------------------------- paywall, index pages
 
 
