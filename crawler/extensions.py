@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from scrapy import signals
 
 from crawler.runtime import get_store, skips_from_stats
@@ -37,7 +40,11 @@ class CrawlRunRecorder:
 
     def opened(self, spider) -> None:
         names = [s.name for s in getattr(spider, "sources", [])]
-        self.run_id = get_store(self.crawler).start_run(self.crawler.settings.get("NEWSAGG_RUN_GROUP", ""), names)
+        # host:pid lets a scheduler find the run of the process it saw die, and mark it killed/failed.
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.run_id = get_store(self.crawler).start_run(
+            self.crawler.settings.get("NEWSAGG_RUN_GROUP", ""), names, worker=worker
+        )
         self.crawler.stats.set_value("newsagg/run_id", self.run_id)
 
     def closed(self, spider, reason: str) -> None:

@@ -36,6 +36,7 @@ def run_crawl(
     registry: str | None = None,
     max_age_days: float | None = None,
     group: str = "",
+    discover: str = "all",
     overrides: dict | None = None,
     on_tick: Callable[[dict], None] | None = None,
 ) -> CrawlResult:
@@ -51,6 +52,8 @@ def run_crawl(
         kwargs["registry"] = registry
     if max_age_days is not None:
         kwargs["max_age_days"] = max_age_days
+    if discover != "all":
+        kwargs["discover"] = discover
     crawler = process.create_crawler("news")
     process.crawl(crawler, **kwargs)
     if on_tick is not None:

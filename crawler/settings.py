@@ -20,7 +20,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = _crawl.concurrent_per_domain
 DOWNLOAD_DELAY = _crawl.download_delay
-AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_ENABLED = _crawl.autothrottle
 AUTOTHROTTLE_START_DELAY = max(_crawl.download_delay, 0.1)
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
@@ -68,3 +68,31 @@ NEWSAGG_RUN_GROUP = ""
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# ---- Scale-out (crawler/scaleout.py): only when a Redis URL is set (NEWSAGG_REDIS_URL) -------------------------
+# Any number of `newsagg crawl` workers, on one or many machines, then share one frontier (scrapy-redis scheduler
+# and duplicate filter, keys per group and run; requests in flight are leased, so a dead worker's are retried) and
+# one pace per site (a Redis "next allowed time" per site instead of each worker's own download delay).
+if _cfg.redis_url:
+    REDIS_URL = _cfg.redis_url
+    SCHEDULER = "crawler.scaleout.LeasedScheduler"  # scrapy_redis.scheduler.Scheduler + in-flight leases
+    DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+    SCHEDULER_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
+    SCHEDULER_PERSIST = True  # a worker that leaves must not flush what the others are still crawling
+    NEWSAGG_REDIS_PREFIX = _cfg.schedule.redis_prefix
+    NEWSAGG_RUN_ID = _cfg.schedule.run
+    NEWSAGG_LEASE_SECONDS = _cfg.schedule.lease_seconds
+    NEWSAGG_ROBOTS_HOLD = _cfg.schedule.robots_hold
+    # The shared pace replaces the local one: a second, local delay after the shared one would bunch requests up.
+    NEWSAGG_SHARED_DELAY = DOWNLOAD_DELAY
+    DOWNLOAD_DELAY = 0
+    AUTOTHROTTLE_ENABLED = False
+    DOWNLOADER_MIDDLEWARES = {
+        **DOWNLOADER_MIDDLEWARES,
+        "crawler.middlewares.PolitenessMiddleware": None,
+        "crawler.scaleout.SharedPolitenessMiddleware": 110,  # learns each site's robots.txt delay, shares it
+    }
+    DOWNLOAD_HANDLERS = {  # Scrapy's HTTP handler, after a wait for the site's turn right before each send
+        "http": "crawler.scaleout.PacedDownloadHandler",
+        "https": "crawler.scaleout.PacedDownloadHandler",
+    }

@@ -1,4 +1,4 @@
-"""`newsagg` — the command line: crawl · sources · runs · demo-sites · demo (more as the product grows)."""
+"""`newsagg` — the command line: crawl · sources · runs · schedule · up · demo-sites · demo (and more)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.live import Live
 from rich.table import Table
 
@@ -43,12 +44,16 @@ def crawl(
     registry: Optional[Path] = typer.Option(None, help="Source registry TOML (default: settings)."),
     max_age_days: Optional[float] = typer.Option(None, help="Skip entries older than this; 0 = no limit."),
     group: str = typer.Option("", help="Name recorded with the crawl run (scheduler groups)."),
+    discover: str = typer.Option("all", help="Where to find articles: all | feeds | sitemaps."),
     quiet: bool = typer.Option(False, help="No live progress, only the summary."),
 ) -> None:
     """Crawl feeds and sitemaps of the registry's sources into the store."""
     from crawler.registry import Registry, RegistryError
     from crawler.run import run_crawl
 
+    if discover not in ("all", "feeds", "sitemaps"):
+        console.print(f"[red]--discover must be all, feeds or sitemaps, not {discover!r}[/]")
+        raise typer.Exit(2)
     try:
         chosen = Registry.load(registry or get_settings().crawl.sources_file).select(_split(sources))
     except RegistryError as exc:
@@ -68,7 +73,8 @@ def crawl(
         live.start()
     try:
         result = run_crawl(sources=_split(sources), registry=str(registry) if registry else None,
-                           max_age_days=max_age_days, group=group, on_tick=None if quiet else tick)
+                           max_age_days=max_age_days, group=group, discover=discover,
+                           on_tick=None if quiet else tick)
     finally:
         if not quiet:
             live.stop()
@@ -82,13 +88,109 @@ def runs(limit: int = typer.Option(10, help="How many recent runs.")) -> None:
     """Crawl-run history from the store."""
     from newsagg.store import Store
 
-    table = Table("id", "group", "status", "started", "seconds", "new", "skipped")
+    table = Table("id", "group", "status", "exit", "started", "seconds", "new", "skipped")
     for run in Store.from_settings().runs(limit):
         seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
-        table.add_row(str(run.id), run.group or "-", run.status, f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+        table.add_row(str(run.id), run.group or "-", run.status, "-" if run.exit_code is None else str(run.exit_code),
+                      f"{run.started_at:%Y-%m-%d %H:%M:%S}",
                       f"{seconds:.1f}" if seconds is not None else "-", str(run.stats.get("new", 0)),
                       str(sum(run.skips.values())))
     console.print(table)
+
+
+def _service():
+    from newsagg.store import Store
+    from recommender.service import RelatedService
+
+    return RelatedService(Store.from_settings())
+
+
+@app.command()
+def index(rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild everything from the store.")) -> None:
+    """Embed and index new articles (or rebuild from the store), assign stories, publish a snapshot."""
+    service = _service()
+    with console.status("indexing…"):
+        stats = service.rebuild() if rebuild else service.update_index()
+    console.print(f"index v{stats.version}: {stats.total} articles ({stats.added} added, {stats.removed} removed; "
+                  f"{stats.embedded} embedded, {stats.reused} reused; {stats.stories_touched} stories touched) "
+                  f"in {stats.seconds:.1f}s — model {service.model_key}")
+
+
+def _print_related(service, article_id: int | None = None, url: str | None = None, limit: int = 5) -> None:
+    items = service.related(article_id, url=url, limit=limit)
+    if not items:
+        console.print("  [dim](nothing related above the threshold)[/]")
+    for item in items:
+        also = f"  [dim]also in: {', '.join(a.source for a in item.also_in)}[/]" if item.also_in else ""
+        console.print(f"  {item.score:.2f}  [bold]{escape(item.title)}[/] [dim]({item.source})[/]{also}")
+        console.print(f"        [dim]{escape(item.reason)}[/]")
+
+
+@app.command()
+def related(target: str = typer.Argument(..., help="Article id or URL."),
+            limit: int = typer.Option(5, min=1, max=50)) -> None:
+    """Related articles of a stored article, by id or URL."""
+    service = _service()
+    try:
+        if target.isdigit():
+            article = service.store.get_article(int(target))
+            if article is None:
+                raise KeyError(target)
+            console.print(f"[bold]{escape(article.title)}[/] ({article.source_name})")
+            _print_related(service, int(target), limit=limit)
+        else:
+            _print_related(service, url=target, limit=limit)
+    except KeyError:
+        console.print(f"[red]no stored article {target}[/]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(query: str, mode: str = typer.Option("hybrid", help="keyword | semantic | hybrid"),
+           limit: int = typer.Option(10, min=1, max=100)) -> None:
+    """Search the store."""
+    for hit in _service().search(query, mode=mode, limit=limit):
+        console.print(f"{hit.score:.3f}  [bold]{escape(hit.title)}[/] [dim]({hit.source}, id {hit.article_id})[/]")
+
+
+@app.command("dashboard")
+def dashboard_command(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8501, help="Port to listen on."),
+) -> None:
+    """Run the Streamlit dashboard over the store (same recommender service as the API)."""
+    from streamlit.web import cli as streamlit_cli
+
+    import dashboard
+
+    app_file = Path(next(iter(dashboard.__path__))).resolve() / "app.py"  # also when installed as a namespace
+    console.print(f"Dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
+    # `streamlit run` in this process, not a child: Ctrl-C and SIGTERM reach Streamlit itself, and the parent
+    # watch of `newsagg up` (started in __main__) keeps running, so nothing is ever orphaned
+    streamlit_cli.main(
+        args=["run", str(app_file), "--server.address", host, "--server.port", str(port),
+              "--server.headless", "true", "--browser.gatherUsageStats", "false",
+              "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"],
+        prog_name="streamlit",
+    )
+
+
+@app.command("api")
+def api_command(
+    host: Optional[str] = typer.Option(None, help="Address to listen on (default: settings api.host)."),
+    port: Optional[int] = typer.Option(None, help="Port to listen on; 0 = a free one (default: api.port)."),
+) -> None:
+    """Serve the HTTP API (related articles, search, stories, feed, widget) with uvicorn; prints its URL."""
+    from recommender.api.serve import serve
+
+    settings = get_settings()
+    api = settings.api
+
+    def announce(url: str) -> None:
+        typer.echo(f"newsagg API: {url}  (docs: {url}docs, ready when {url}readyz says so)")
+        sys.stdout.flush()
+
+    serve(settings, api.host if host is None else host, api.port if port is None else port, announce)
 
 
 @sources_app.command("list")
@@ -167,8 +269,8 @@ def demo_env() -> dict[str, str]:
 
 
 @app.command()
-def demo(serve: bool = typer.Option(True, help="Keep the demo sites running at the end.")) -> None:
-    """The main job on the bundled demo sites: serve them, crawl them into the store, summarise."""
+def demo(serve: bool = typer.Option(True, help="End with the API and the dashboard running (Ctrl-C stops).")) -> None:
+    """The main job on the bundled demo sites: serve, crawl, index, show related articles, then API + dashboard."""
     from newsagg.demo.server import DemoSites
 
     settings = get_settings()
@@ -180,13 +282,86 @@ def demo(serve: bool = typer.Option(True, help="Keep the demo sites running at t
         if code != 0:
             raise typer.Exit(code)
         console.print(f"Store: {settings.database_url}")
+        console.rule("[bold]2. index: embed, add to FAISS, group into stories")
+        index(rebuild=False)
+        console.rule("[bold]3. related articles")
+        _show_demo_related(_service())
         if serve:
-            console.rule("[bold]demo sites still running")
-            for outlet in sites.ports:
-                console.print(f"{outlet:>15}: {sites.base_url(outlet)}/")
-            console.print("Ctrl-C to stop.")
-            _wait_forever()
+            _serve_demo(settings, sites)
+
+
+def _show_demo_related(service, how_many: int = 3) -> None:
+    """Related lists of a few articles that belong to multi-outlet stories."""
+    shown = 0
+    for story in service.stories(min_size=3, limit=how_many * 3):
+        if shown >= how_many:
+            break
+        first = story.articles[0]
+        console.print(f"[bold]{escape(first.title)}[/] [dim]({first.source}, id {first.article_id})[/]")
+        _print_related(service, first.article_id)
+        console.print()
+        shown += 1
+
+
+def _serve_demo(settings, sites) -> None:
+    from newsagg.supervise import Supervisor, deployment
+
+    console.rule("[bold]4. API and dashboard")
+    services = [s for s in deployment(settings) if s.name in ("api", "dashboard")]
+    supervisor = Supervisor(services, stop_timeout=10)
+    for outlet in sites.ports:
+        console.print(f"demo site {outlet:>15}: {sites.base_url(outlet)}/")
+    for line in supervisor.describe():
+        if not line.startswith("(not in this build"):  # the demo runs no scheduler on purpose
+            console.print(line)
+    raise typer.Exit(supervisor.run())
+
+
+@app.command()
+def schedule(
+    once: bool = typer.Option(False, "--once", help="Run every group once now (then the index), then exit."),
+    group: Optional[str] = typer.Option(None, help="Comma-separated group names (default: all configured)."),
+) -> None:
+    """Recurring crawls per source group (`schedule.groups` in the config), then an incremental index update."""
+    import logging
+
+    from newsagg.processes import install_stop_handlers
+    from newsagg.schedule import Scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        scheduler = Scheduler()
+        names = _split(group)
+        install_stop_handlers(scheduler.stop)
+        if not once:
+            scheduler.run_forever(names)
+            return
+        outcomes = scheduler.run_once(names)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    for o in outcomes:
+        console.print(f"{o.group}: {o.status}, {o.new} new")
+    if any(o.status not in ("finished", "locked") for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def up() -> None:
+    """Run the scheduler, the API and the dashboard together (whichever exist) until Ctrl-C/SIGTERM."""
+    import logging
+
+    from newsagg.supervise import Supervisor, deployment
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    supervisor = Supervisor(deployment(get_settings()), stop_timeout=get_settings().schedule.stop_timeout)
+    for line in supervisor.describe():
+        console.print(line)
+    raise typer.Exit(supervisor.run())
 
 
 if __name__ == "__main__":
+    from newsagg.processes import watch_parent
+
+    watch_parent()  # a child of `newsagg schedule`/`up` stops when its parent is killed
     app()

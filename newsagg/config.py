@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,6 +42,9 @@ class CrawlSettings(BaseModel):
     )
     concurrent_per_domain: int = Field(default=2, ge=1, le=8)
     download_delay: float = Field(default=1.0, ge=0, description="Seconds between requests to a site.")
+    autothrottle: bool = Field(
+        default=True, description="Adapt delays to each site's latency (off only for your own local sites)."
+    )
     obey_crawl_delay: bool = Field(default=True, description="Honour robots.txt Crawl-delay.")
     max_crawl_delay: float = Field(default=30.0, description="Cap on a robots.txt Crawl-delay (seconds).")
     download_maxsize: int = Field(default=8 * 1024 * 1024, description="Abort responses larger than this.")
@@ -97,6 +101,12 @@ class RelatedSettings(BaseModel):
     dense_weight: float = Field(default=0.3, description="Weight of embedding cosine in the fused similarity.")
     lexical_weight: float = Field(default=0.5, description="Weight of word TF-IDF cosine (title + body).")
     entity_weight: float = Field(default=0.2, description="Weight of shared names/numbers/tags (TF-IDF cosine).")
+    short_text_words: int = Field(
+        default=40, description="Queries with fewer words (e.g. a title alone) use the short-text weights below."
+    )
+    short_dense_weight: float = Field(default=0.7, description="Embedding weight for short queries (words are few).")
+    short_lexical_weight: float = Field(default=0.2)
+    short_entity_weight: float = Field(default=0.1)
     feedback_k: int = Field(default=3, ge=0, description="Pseudo-relevance feedback: top-k neighbours re-score.")
     feedback_weight: float = Field(default=0.6, ge=0, description="How much the neighbours' similarity adds.")
     candidates: int = Field(default=50, ge=5, description="Candidates fetched from each of the dense/lexical lists.")
@@ -111,7 +121,13 @@ class RelatedSettings(BaseModel):
         default=0.65, description="Average-link distance (1 - similarity) below which articles join one story."
     )
     story_neighbours: int = Field(default=8, ge=1, description="k of the shared-nearest-neighbour story similarity.")
+    story_half_life_days: float = Field(
+        default=4.0, gt=0, description="Date gap at which two articles' story similarity halves (events last days)."
+    )
     story_window_days: float = Field(default=5.0, description="Stories untouched this long are closed.")
+    story_max_span_days: float = Field(
+        default=7.0, gt=0, description="Most days between a story's first and last dated article (one event)."
+    )
     story_window_max: int = Field(default=4000, ge=10, description="Most recent articles re-clustered per update.")
 
 
@@ -121,6 +137,82 @@ class ApiSettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
     frame_ancestors: list[str] = Field(
         default_factory=lambda: ["*"], description="Who may embed /widget/related in a frame."
+    )
+    max_limit: int = Field(
+        default=20, ge=1, le=200, description="Largest `limit` of a related list (lists are cached at this length)."
+    )
+    max_page_size: int = Field(default=100, ge=1, description="Largest page of /articles, /search, /stories, the feed.")
+    feed_size: int = Field(default=50, ge=1, description="Entries in /feed.atom unless `limit` says otherwise.")
+    max_query_chars: int = Field(default=300, ge=1, description="Longest search / keyword query accepted.")
+    max_title_chars: int = Field(default=1000, ge=1, description="Longest draft title POST /related accepts.")
+    max_text_chars: int = Field(
+        default=20_000, ge=1, description="Longest draft text POST /related accepts; request bodies are capped to fit."
+    )
+    refresh_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between checks for a newer index snapshot (one small file read)."
+    )
+    related_cache_size: int = Field(
+        default=20_000, ge=0, description="Related lists kept in memory, by article id (0 = no cache)."
+    )
+    cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age (s) of related lists and widget.")
+    access_log: bool = Field(default=False, description="Log every request (costs throughput; /metrics counts them).")
+
+
+class ScheduleGroup(BaseModel):
+    """One recurring crawl (`[[schedule.groups]]`): which sources, which discovery, how often."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,60}$", description="Recorded with each crawl run; names the lock.")
+    sources: list[str] = Field(default_factory=lambda: ["*"], description='Source names; ["*"] = all.')
+    discover: Literal["all", "feeds", "sitemaps"] = Field(
+        default="all", description="feeds | sitemaps (incl. robots.txt Sitemap: lines) | all."
+    )
+    every: str | None = Field(default=None, description='Interval: "90s", "15m", "1h30m", "1d".')
+    cron: str | None = Field(default=None, description='Crontab line instead of `every`: "0 * * * *".')
+    registry: Path | None = Field(default=None, description="Source registry for this group (default crawl's).")
+    workers: int = Field(default=1, ge=1, le=64, description="Crawl processes sharing the run (needs redis_url).")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> "ScheduleGroup":
+        if (self.every is None) == (self.cron is None):
+            raise ValueError(f"schedule group {self.name!r}: give exactly one of `every` or `cron`")
+        return self
+
+
+def _default_groups() -> list[ScheduleGroup]:
+    return [
+        ScheduleGroup(name="feeds", discover="feeds", every="15m"),
+        ScheduleGroup(name="sitemaps", discover="sitemaps", cron="0 * * * *"),
+    ]
+
+
+class ScheduleSettings(BaseModel):
+    """`newsagg schedule`: recurring crawls per source group, each followed by an index update; Redis scale-out."""
+
+    groups: list[ScheduleGroup] = Field(default_factory=_default_groups)
+    timezone: str = Field(default="UTC", description="Time zone of cron expressions.")
+    run_at_start: bool = Field(default=True, description="Interval groups run once right when the scheduler starts.")
+    misfire_grace_seconds: int = Field(
+        default=300, ge=1, description="A run missed by at most this much still happens (once: missed runs coalesce)."
+    )
+    crawl_timeout: float = Field(default=3600.0, gt=0, description="A crawl running longer is stopped.")
+    stop_timeout: float = Field(
+        default=30.0, ge=0, description="On stop (SIGTERM/Ctrl-C), time a child gets to finish cleanly before SIGKILL."
+    )
+    index_after_crawl: bool = Field(default=True, description="Incremental index update after crawls that stored.")
+    index_command: list[str] = Field(
+        default_factory=list, description="Index update command (default: `newsagg index`, or RelatedService)."
+    )
+    lock_dir: Path | None = Field(default=None, description="Group file locks (one machine); default data_dir/locks.")
+    redis_prefix: str = Field(default="newsagg", description="Prefix of every Redis key (locks, frontier, politeness).")
+    lock_ttl: float = Field(default=60.0, gt=1, description="Redis group lock lease, renewed while the group runs.")
+    lease_seconds: float = Field(
+        default=30.0, gt=0, description="Scale-out: an in-flight request not heartbeated this long is re-queued."
+    )
+    run: str = Field(default="", description="Scale-out: run id workers join (default: the group's current run).")
+    robots_hold: float = Field(
+        default=5.0, ge=0, description="Scale-out: longest wait for another worker reading a site's robots.txt."
     )
 
 
@@ -143,6 +235,7 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings)
     related: RelatedSettings = Field(default_factory=RelatedSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -127,11 +127,18 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="running", doc="running | finished | failed")
+    status: Mapped[str] = mapped_column(
+        String(20), default="running",
+        doc="running | finished | failed:<reason> (spider closed early) | failed | killed (seen dying by the scheduler)",
+    )
     group: Mapped[str] = mapped_column(String(100), default="")
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
     stats: Mapped[dict] = mapped_column(JSON, default=dict, doc="Counts: pages, new, duplicate, …")
     skips: Mapped[dict] = mapped_column(JSON, default=dict, doc="Skipped pages by reason.")
+    exit_code: Mapped[int | None] = mapped_column(
+        Integer, doc="Exit status of the crawl process when a scheduler ran it (negative: killed by that signal)."
+    )
+    worker: Mapped[str] = mapped_column(String(200), default="", server_default="", doc="host:pid of the crawl.")
 
 
 class Embedding(Base):
@@ -146,3 +153,26 @@ class Embedding(Base):
 
 
 Index("ix_articles_source_published", Article.source_id, Article.published_at)
+
+
+class Story(Base):
+    """Articles about one event, grouped by the recommender (recommender/stories.py); derived, rebuildable."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(Text, default="", doc="Title of the most central member.")
+    label_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleStory(Base):
+    """Which story an article belongs to (at most one)."""
+
+    __tablename__ = "article_stories"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)

@@ -105,13 +105,19 @@ class Store:
     def ensure_source(self, name: str, homepage: str = "", language: str | None = None, origin: str = "") -> int:
         if name in self._source_ids:
             return self._source_ids[name]
-        with self.session() as s:
-            source = s.scalar(select(Source).where(Source.name == name))
-            if source is None:
-                source = Source(name=name, homepage=homepage, language=language, origin=origin)
-                s.add(source)
-                s.flush()
-            self._source_ids[name] = source.id
+        for attempt in range(2):
+            try:
+                with self.session() as s:
+                    source = s.scalar(select(Source).where(Source.name == name))
+                    if source is None:
+                        source = Source(name=name, homepage=homepage, language=language, origin=origin)
+                        s.add(source)
+                        s.flush()
+                    self._source_ids[name] = source.id
+                break
+            except IntegrityError:
+                if attempt:  # another crawl process inserted it between our select and insert: read theirs
+                    raise
         return self._source_ids[name]
 
     def sources(self) -> list[tuple[Source, int, datetime | None]]:
@@ -245,9 +251,9 @@ class Store:
             s.merge(FeedState(url=url, etag=etag, last_modified=last_modified, fetched_at=utcnow()))
 
     # ---- crawl runs ----------------------------------------------------------------------------------
-    def start_run(self, group: str, sources: Sequence[str]) -> int:
+    def start_run(self, group: str, sources: Sequence[str], worker: str = "") -> int:
         with self.session() as s:
-            run = CrawlRun(group=group, sources=list(sources), status="running")
+            run = CrawlRun(group=group, sources=list(sources), status="running", worker=worker)
             s.add(run)
             s.flush()
             return run.id

@@ -1,6 +1,7 @@
 """The one generic spider: discovers articles from each registry source's feeds and sitemaps and extracts them.
 
     scrapy crawl news -a sources=electrek,insideevs -a registry=path/to/sources.toml -a max_age_days=2
+    scrapy crawl news -a discover=feeds     # feeds only (sitemaps: sitemaps + robots.txt Sitemap: lines)
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ from newsagg.urls import canonical_url, is_http_url
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 MAX_SITEMAP_DEPTH = 3
+DISCOVER_MODES = ("all", "feeds", "sitemaps")
 
 
 class NewsSpider(scrapy.Spider):
     name = "news"
 
     def __init__(self, sources: str | None = None, registry: str | None = None,
-                 max_age_days: str | float | None = None, **kwargs: Any):
+                 max_age_days: str | float | None = None, discover: str = "all", **kwargs: Any):
         super().__init__(**kwargs)
+        if discover not in DISCOVER_MODES:
+            raise ValueError(f"discover must be one of {', '.join(DISCOVER_MODES)}, not {discover!r}")
+        self.discover = discover  # schedule groups split feeds (polled often) from sitemaps (hourly)
         self._source_names = [s.strip() for s in sources.split(",") if s.strip()] if sources else None
         self._registry_path = registry
         self._max_age_arg = max_age_days
@@ -53,12 +58,13 @@ class NewsSpider(scrapy.Spider):
 
     # ---- discovery -------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        feeds, sitemaps = self.discover in ("all", "feeds"), self.discover in ("all", "sitemaps")
         for source in self.sources:
-            for url in source.feeds:
+            for url in source.feeds if feeds else ():
                 yield self._document_request(url, source, self.parse_feed)
-            for url in source.sitemaps:
+            for url in source.sitemaps if sitemaps else ():
                 yield self._document_request(url, source, self.parse_sitemap)
-            if source.robots_sitemaps:
+            if source.robots_sitemaps and sitemaps:
                 robots = canonical_url(source.homepage).split("/", 3)
                 yield scrapy.Request("/".join(robots[:3]) + "/robots.txt", callback=self.parse_robots,
                                      errback=self.on_error, cb_kwargs={"source": source}, dont_filter=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timezone
 from email.utils import format_datetime
@@ -54,6 +55,7 @@ class LoggedRequest:
     outlet: str
     path: str
     status: int
+    at: float = 0.0  # time.time() when the request arrived (per-site request rates in the scale-out tests)
 
 
 class DemoSites:
@@ -97,9 +99,9 @@ class DemoSites:
     def url_for(self, outlet: str, path: str) -> str:
         return self.base_url(outlet) + path
 
-    def log(self, outlet: str, path: str, status: int) -> None:
+    def log(self, outlet: str, path: str, status: int, at: float | None = None) -> None:
         with self._lock:
-            self.requests.append(LoggedRequest(outlet, path, status))
+            self.requests.append(LoggedRequest(outlet, path, status, time.time() if at is None else at))
 
     def article_requests(self) -> list[LoggedRequest]:
         """Requests for article pages (not feeds, sitemaps or robots.txt)."""
@@ -235,6 +237,7 @@ def _make_handler(sites: DemoSites, outlet: str) -> type[BaseHTTPRequestHandler]
             pass
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            arrived = time.time()
             path = urlsplit(self.path).path
             if not docs_cache:
                 docs_cache.update(_documents(sites, outlet))
@@ -252,7 +255,7 @@ def _make_handler(sites: DemoSites, outlet: str) -> type[BaseHTTPRequestHandler]
                 self._send(200, html.encode("utf-8"), "text/html; charset=utf-8")
             else:
                 self._send(404, b"<html><body><h1>Not found</h1></body></html>", "text/html; charset=utf-8")
-            sites.log(outlet, self.path, self._status)
+            sites.log(outlet, self.path, self._status, arrived)
 
         def _send_document(self, path: str, body: bytes, ctype: str) -> None:
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'

@@ -1,0 +1,102 @@
+"""Crawl health in numbers for the Sources & crawls page: per-source counts, crawl runs, articles per day."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import select
+
+from dashboard.data import QUERY_TTL, store_for
+from newsagg.models import Article, Source
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    name: str
+    homepage: str
+    articles: int
+    last_fetched: datetime | None  # newest article fetched from it
+    last_success: datetime | None = None  # end of the newest finished run that crawled it
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    group: str
+    status: str
+    started: datetime
+    finished: datetime | None
+    sources: tuple[str, ...]
+    stats: dict = field(default_factory=dict)
+    skips: dict = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.finished - self.started).total_seconds() if self.finished else None
+
+
+@dataclass(frozen=True)
+class CrawlHealth:
+    sources: list[SourceRow]
+    runs: list[RunRow]  # newest first
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def crawl_health(db: str, run_limit: int = 50) -> CrawlHealth:
+    store = store_for(db)
+    runs = [
+        RunRow(r.id, r.group or "", r.status, r.started_at, r.finished_at, tuple(r.sources or ()),
+               dict(r.stats or {}), dict(r.skips or {}))
+        for r in store.runs(run_limit)
+    ]
+    last_success: dict[str, datetime] = {}
+    for run in runs:  # newest first: the first finished run naming a source is its last success
+        if run.status == "finished" and run.finished:
+            for name in run.sources:
+                last_success.setdefault(name, run.finished)
+    sources = [
+        SourceRow(src.name, src.homepage or "", count, last, last_success.get(src.name))
+        for src, count, last in store.sources()
+    ]
+    return CrawlHealth(sources, runs)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def articles_per_day(db: str, by: str = "published") -> pd.DataFrame:
+    """Columns day, source, articles: how many articles each source has per day (published or fetched)."""
+    column = Article.published_at if by == "published" else Article.fetched_at
+    with store_for(db).session() as s:
+        rows = s.execute(select(column, Source.name).join(Source, Article.source_id == Source.id)).all()
+    counts = Counter((when.date(), name) for when, name in rows if when is not None)
+    frame = pd.DataFrame([(day, name, n) for (day, name), n in counts.items()],
+                         columns=["day", "source", "articles"])
+    return frame.sort_values(["day", "source"]).reset_index(drop=True)
+
+
+def runs_frame(runs: list[RunRow]) -> pd.DataFrame:
+    """One row per run: the counters the crawl summary prints, and the total skipped."""
+    return pd.DataFrame(
+        [
+            {
+                "run": r.id, "group": r.group or "-", "status": r.status, "started": r.started,
+                "seconds": round(r.seconds, 1) if r.seconds is not None else None,
+                "pages": r.stats.get("pages", 0), "new": r.stats.get("new", 0),
+                "duplicate": r.stats.get("duplicate", 0), "near_duplicate": r.stats.get("near_duplicate", 0),
+                "not_modified": r.stats.get("not_modified", 0), "skipped": sum(r.skips.values()),
+                "sources": ", ".join(r.sources),
+            }
+            for r in runs
+        ]
+    )
+
+
+def skips_frame(runs: list[RunRow]) -> pd.DataFrame:
+    """Long format (run, reason, pages) for stacked charts of skips by reason."""
+    return pd.DataFrame(
+        [(f"#{r.id}", reason, n) for r in reversed(runs) for reason, n in sorted(r.skips.items())],
+        columns=["run", "reason", "pages"],
+    )

@@ -1,0 +1,1 @@
+"""The dashboard pages (scripts run by st.navigation, not imported)."""

@@ -1,0 +1,84 @@
+"""Child processes of `newsagg schedule` and `newsagg up`: started in their own session, stopped cleanly.
+
+A child gets exactly one SIGTERM from us (Ctrl-C in a terminal reaches only the parent), then SIGKILL after a grace
+time. A child whose parent was killed with SIGKILL notices and stops itself (`watch_parent`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+
+log = logging.getLogger(__name__)
+PARENT_ENV = "NEWSAGG_PARENT_PID"
+
+
+def watch_parent() -> None:
+    """In a child of the scheduler (or `up`): stop cleanly when that parent disappears, e.g. after kill -9."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not parent.isdigit():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1.0)
+        logging.getLogger(__name__).warning("parent process %s is gone: stopping", parent)
+        os.kill(os.getpid(), signal.SIGTERM)  # Scrapy's clean shutdown; the crawl resumes on the next run
+        time.sleep(15.0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+class Stopping:
+    """The scheduler's stop request: `soft` = stop cleanly (SIGTERM to children), `hard` = kill them now."""
+
+    def __init__(self):
+        self.soft = threading.Event()
+        self.hard = threading.Event()
+
+    def request(self) -> None:
+        (self.hard if self.soft.is_set() else self.soft).set()
+
+
+def run_child(argv: list[str], *, stopping: Stopping, timeout: float, stop_timeout: float,
+              on_start=None) -> int:
+    """Run argv in its own session until it exits, is stopped, or overruns; returns its exit status."""
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    proc = subprocess.Popen(argv, env=env, start_new_session=True)  # Ctrl-C reaches us only: we forward once
+    if on_start:
+        on_start(proc)
+    deadline, termed_at, killed = time.monotonic() + timeout, None, False
+    while True:
+        try:
+            return proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if termed_at is None and (stopping.soft.is_set() or now > deadline):
+            reason = "stop requested" if stopping.soft.is_set() else f"ran longer than {timeout:.0f}s"
+            log.warning("%s: SIGTERM to pid %s (%s)", " ".join(argv[2:5]), proc.pid, reason)
+            signal_process_group(proc, signal.SIGTERM)
+            termed_at = now
+        if not killed and termed_at is not None and (stopping.hard.is_set() or now - termed_at > stop_timeout):
+            log.warning("killing pid %s", proc.pid)
+            signal_process_group(proc, signal.SIGKILL)
+            killed = True
+
+
+def signal_process_group(proc: subprocess.Popen, sig: int) -> None:
+    """Signal a child started with start_new_session (its whole process group); no-op once it is gone."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def install_stop_handlers(stop) -> None:
+    """SIGTERM/SIGINT call stop(): the first stops cleanly, the second kills children."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop())

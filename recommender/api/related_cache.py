@@ -1,0 +1,148 @@
+"""Related lists by article id, computed once per index version and then served from memory.
+
+Why: at 100k articles one list costs tens of milliseconds (word TF-IDF against every article, FAISS, fused
+re-scoring), yet it is the same for every reader until the index changes, and a widget on a busy page asks for
+it constantly. Lists are computed at the longest allowed limit (presentation is greedy, so a shorter list is a
+prefix of a longer one) and tagged with the index version that produced them.
+
+After a snapshot swap an older list is still served, saying which version it came from, while one background
+worker recomputes it: a swap never turns the hottest pages into the slowest. Concurrent misses for one article
+share one computation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from starlette.concurrency import run_in_threadpool
+
+from recommender.api.schemas import Copy, RelatedArticle
+
+log = logging.getLogger(__name__)
+RENDERED_VARIANTS = 16  # (format, limit, min_score) variants kept per list; widgets use one or two
+MAX_PENDING_REFRESHES = 10_000
+
+
+@dataclass
+class RelatedList:
+    """One article's related results at the longest limit, as one index version ranked them."""
+
+    article_id: int
+    version: int
+    model: str
+    items: tuple[RelatedArticle, ...]
+    copies: tuple[Copy, ...]
+    rendered: dict[Hashable, bytes] = field(default_factory=dict, repr=False)
+
+    def render(self, key: Hashable, build: Callable[[], bytes]) -> bytes:
+        """The encoded response for one variant, built once (encoding is most of a cached request's cost)."""
+        out = self.rendered.get(key)
+        if out is None:
+            if len(self.rendered) >= RENDERED_VARIANTS:
+                self.rendered.clear()
+            out = self.rendered[key] = build()
+        return out
+
+
+class RelatedLists:
+    """An LRU of RelatedList by article id, with stale-while-revalidate across index versions."""
+
+    def __init__(self, compute: Callable[[int], RelatedList], current_version: Callable[[], int], size: int):
+        self._compute = compute
+        self._current_version = current_version
+        self.size = size
+        self._entries: OrderedDict[int, RelatedList] = OrderedDict()
+        self._lock = threading.Lock()
+        self._inflight: dict[int, asyncio.Task] = {}
+        self._pending: set[int] = set()
+        self._worker: ThreadPoolExecutor | None = None
+        self.hits = self.misses = self.stale = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, article_id: int) -> RelatedList:
+        """The article's list; raises KeyError for an article the store does not have."""
+        entry = self.lookup(article_id)
+        if entry is not None:
+            return entry
+        loop = asyncio.get_running_loop()
+        task = self._inflight.get(article_id)
+        if task is None or task.get_loop() is not loop:
+            task = loop.create_task(run_in_threadpool(self._compute_and_keep, article_id))
+            self._inflight[article_id] = task
+            task.add_done_callback(lambda t, a=article_id: self._settled(a, t))
+        # shield: a client hanging up must not cancel the computation others are waiting for
+        return await asyncio.shield(task)
+
+    def lookup(self, article_id: int) -> RelatedList | None:
+        with self._lock:
+            entry = self._entries.get(article_id)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(article_id)
+        if entry.version != self._current_version():
+            self.stale += 1
+            self._refresh_later(article_id)
+        else:
+            self.hits += 1
+        return entry
+
+    def forget(self, article_id: int) -> None:
+        with self._lock:
+            self._entries.pop(article_id, None)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
+            self._worker = None
+
+    # ---- internals -----------------------------------------------------------------------------------
+    def _settled(self, article_id: int, task: asyncio.Task) -> None:
+        if self._inflight.get(article_id) is task:
+            del self._inflight[article_id]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an abandoned failure is not logged as "never retrieved"
+
+    def _compute_and_keep(self, article_id: int) -> RelatedList:
+        entry = self._compute(article_id)
+        if self.size > 0:
+            with self._lock:
+                self._entries[article_id] = entry
+                self._entries.move_to_end(article_id)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return entry
+
+    def _refresh_later(self, article_id: int) -> None:
+        with self._lock:
+            if article_id in self._pending or len(self._pending) >= MAX_PENDING_REFRESHES:
+                return
+            self._pending.add(article_id)
+            if self._worker is None:
+                # one worker: recomputation yields the CPU to requests instead of competing with them
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="related-refresh")
+            worker = self._worker
+        try:
+            worker.submit(self._refresh, article_id)
+        except RuntimeError:  # shut down meanwhile
+            with self._lock:
+                self._pending.discard(article_id)
+
+    def _refresh(self, article_id: int) -> None:
+        try:
+            self._compute_and_keep(article_id)
+        except KeyError:
+            self.forget(article_id)  # gone from the store: the next request answers 404
+        except Exception:
+            log.exception("recomputing related list of article %s failed; the older one stays", article_id)
+        finally:
+            with self._lock:
+                self._pending.discard(article_id)

@@ -1,0 +1,1 @@
+"""One router per resource: articles, related, search, stories, sources, feeds, widgets, health."""

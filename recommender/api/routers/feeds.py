@@ -1,0 +1,42 @@
+"""GET /feed.atom: the latest stored articles as an Atom feed, optionally for one tag or one source."""
+
+# No `from __future__ import annotations`: see routers/articles.py.
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from newsagg.config import ApiSettings
+from newsagg.store import ArticleFilter
+from recommender.api.atom import ATOM_MEDIA_TYPE, atom_feed
+from recommender.api.problems import problem_responses
+from recommender.api.responses import limit_param
+from recommender.api.state import ApiState, store_ready
+
+Tag = Annotated[str | None, Query(min_length=1, max_length=100, description="Only this topic tag.")]
+Source = Annotated[str | None, Query(min_length=1, max_length=100, description="Only this source.")]
+FEED_RESPONSES = {
+    200: {"description": "Atom 1.0 feed", "content": {ATOM_MEDIA_TYPE: {"schema": {"type": "string"}}}},
+    **problem_responses(422, 503),
+}
+
+
+def build(api: ApiSettings) -> APIRouter:
+    router = APIRouter(tags=["feeds"])
+    Limit = limit_param(api.max_page_size, f"Entries (default {api.feed_size})")
+
+    @router.get("/feed.atom", response_class=Response, responses=FEED_RESPONSES)
+    def feed(request: Request, state: Annotated[ApiState, Depends(store_ready)], tag: Tag = None,
+             source: Source = None, limit: Limit = None) -> Response:
+        """Newest first. Every stored article passed the crawler's tech/auto relevance gate: all are on topic."""
+        articles = state.store.list_articles(ArticleFilter(source=source, tag=tag, limit=limit or api.feed_size))
+        title = "newsagg: latest tech & automotive news"
+        if tag:
+            title += f" tagged {tag}"
+        if source:
+            title += f" from {source}"
+        body = atom_feed(articles, title=title, self_url=str(request.url),
+                         entry_id_prefix=f"{str(request.base_url).rstrip('/')}/articles/")
+        return Response(body, media_type=f"{ATOM_MEDIA_TYPE}; charset=utf-8")
+
+    return router

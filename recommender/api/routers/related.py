@@ -1,0 +1,80 @@
+"""Related articles: for a stored article by id or by URL (served from the per-version cache), or for a draft.
+
+The by-id and by-URL routes are async and answer cache hits on the event loop: no thread hop, no database
+session, a pre-encoded body. Only a miss goes to a worker thread (ranking is CPU work).
+"""
+
+# No `from __future__ import annotations`: see routers/articles.py.
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from newsagg.config import ApiSettings
+from recommender.api.convert import related_article, versioned
+from recommender.api.problems import invalid, problem_responses
+from recommender.api.related_cache import RelatedList
+from recommender.api.responses import ArticleId, MinScore, PageUrl, index_headers, json_response, limit_param
+from recommender.api.schemas import RelatedArticle, RelatedResponse, draft_request_model
+from recommender.api.state import ApiState, index_ready
+
+IndexState = Annotated[ApiState, Depends(index_ready)]
+
+
+def select(items: Sequence[RelatedArticle], limit: int, min_score: float | None) -> list[RelatedArticle]:
+    """The first `limit` at or above `min_score` (items come best first, so this is a prefix)."""
+    if min_score is not None:
+        items = [i for i in items if i.score >= min_score]
+    return list(items[:limit])
+
+
+def default_limit(state: ApiState, limit: int | None) -> int:
+    return limit if limit is not None else min(state.settings.related.limit, state.limits.max_limit)
+
+
+def cached_related_response(state: ApiState, entry: RelatedList, limit: int, min_score: float | None) -> Response:
+    body = entry.render(("json", limit, min_score), lambda: RelatedResponse(
+        article_id=entry.article_id, items=select(entry.items, limit, min_score), copies=list(entry.copies),
+        model=entry.model, index_version=entry.version, limit=limit, min_score=min_score,
+    ).model_dump_json().encode())
+    return json_response(body, index_headers(entry.model, entry.version, state.limits.cache_max_age))
+
+
+def build(api: ApiSettings) -> APIRouter:
+    router = APIRouter(tags=["related"])
+    Limit = limit_param(api.max_limit)
+    Draft = draft_request_model(api.max_title_chars, api.max_text_chars, api.max_limit)
+
+    @router.get("/articles/{article_id}/related", response_model=RelatedResponse,
+                responses=problem_responses(404, 422, 503))
+    async def related_to_article(state: IndexState, article_id: ArticleId, limit: Limit = None,
+                                 min_score: MinScore = None) -> Response:
+        """Articles related to a stored one; its own copies are in `copies`, a result's copies in `also_in`."""
+        entry = await state.related_list(article_id)
+        return cached_related_response(state, entry, default_limit(state, limit), min_score)
+
+    @router.get("/related", response_model=RelatedResponse, responses=problem_responses(404, 422, 503))
+    async def related_to_url(state: IndexState, url: PageUrl, limit: Limit = None,
+                             min_score: MinScore = None) -> Response:
+        """Articles related to the stored article at `url` (canonicalised first). Nothing is fetched from it."""
+        entry = await state.related_list_for_url(url)
+        return cached_related_response(state, entry, default_limit(state, limit), min_score)
+
+    @router.post("/related", response_model=RelatedResponse, responses=problem_responses(400, 413, 422, 503))
+    def related_to_draft(state: IndexState, draft: Draft) -> Response:
+        """Articles related to a text that is not in the store (a draft), ranked from the title and text given."""
+        service = state.service
+        try:
+            version, items = versioned(service, lambda: service.related(
+                title=draft.title, body=draft.text, limit=state.limits.max_limit))
+        except ValueError as exc:
+            raise invalid("body", str(exc)) from exc
+        limit = default_limit(state, draft.limit)
+        response = RelatedResponse(
+            article_id=None, items=select([related_article(i) for i in items], limit, draft.min_score), copies=[],
+            model=service.model_key, index_version=version, limit=limit, min_score=draft.min_score,
+        )
+        return json_response(response, index_headers(service.model_key, version))
+
+    return router

@@ -1,0 +1,204 @@
+"""The in-memory view the ranker needs of every indexed article: metadata, vector, word and entity rows.
+
+It is derived from the store (filled by the service, incrementally by article id) and never written back.
+Rows are append-only, so positions stay valid for concurrent readers; removed articles are masked.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import scipy.sparse as sp
+
+from newsagg.config import RelatedSettings
+from newsagg.models import Article
+from recommender.lexical import HashedTfidf, entity_tokens, extract_entities, identity_analyzer, word_analyzer
+
+WORD_FEATURES = 2**20
+ENTITY_FEATURES = 2**18
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    article_id: int
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+    group: int | None
+    tags: tuple[str, ...]
+    entities: tuple[str, ...]  # display names, most frequent first (for reasons)
+
+
+@dataclass(frozen=True)
+class QueryFeatures:
+    """One or more queries in the catalog's feature spaces (stored articles or free text)."""
+
+    dense: np.ndarray  # (m, dim)
+    words: sp.csr_matrix  # (m, WORD_FEATURES), weighted + normalised
+    entities: sp.csr_matrix
+    days: np.ndarray  # (m,) publish time in days since epoch, NaN when unknown
+    entity_names: list[tuple[str, ...]]
+    n_words: np.ndarray  # (m,) length of title + body in words
+
+
+def to_days(ts: datetime | None) -> float:
+    return ts.timestamp() / 86400.0 if ts is not None else math.nan
+
+
+def article_document(title: str, body: str) -> str:
+    return f"{title}\n{body}"
+
+
+class Catalog:
+    def __init__(self, settings: RelatedSettings, dim: int):
+        self.settings = settings
+        self.dim = dim
+        self.meta: list[ArticleMeta] = []
+        self.pos: dict[int, int] = {}
+        self.alive = np.zeros(0, dtype=bool)
+        self.days = np.zeros(0, dtype=np.float64)  # publish time (days since epoch), NaN when unknown
+        self.fetched_days = np.zeros(0, dtype=np.float64)  # when the crawler stored it (stands in for a missing date)
+        self.n_words = np.zeros(0, dtype=np.int64)
+        self._dense_blocks: list[np.ndarray] = []
+        self._dense: np.ndarray | None = np.zeros((0, dim), dtype=np.float32)
+        self.words = HashedTfidf(WORD_FEATURES, word_analyzer())
+        self.ents = HashedTfidf(ENTITY_FEATURES, identity_analyzer)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return int(self.alive.sum())
+
+    @property
+    def max_id(self) -> int:
+        return max(self.pos, default=0)
+
+    def row(self, article_id: int) -> int | None:
+        r = self.pos.get(article_id)
+        return r if r is not None and self.alive[r] else None
+
+    def alive_ids(self) -> set[int]:
+        return {m.article_id for m, a in zip(self.meta, self.alive) if a}
+
+    @property
+    def dense(self) -> np.ndarray:
+        with self._lock:
+            if self._dense is None:
+                self._dense = np.vstack(self._dense_blocks)
+                self._dense_blocks = [self._dense]
+            return self._dense
+
+    def add(self, articles: Sequence[Article], vectors: dict[int, np.ndarray]) -> list[int]:
+        """Append articles (those with a vector); returns their rows. Known ids must be removed first."""
+        articles = [a for a in articles if a.id in vectors and a.id not in self.pos]
+        if not articles:
+            return []
+        metas = [_meta(a) for a in articles]
+        self.words.append([article_document(a.title, a.body) for a in articles])
+        self.ents.append([entity_tokens(a.title, a.body, a.tags or []) for a in articles])
+        block = np.vstack([vectors[a.id] for a in articles]).astype(np.float32)
+        with self._lock:
+            start = len(self.meta)
+            self.meta.extend(metas)
+            for i, m in enumerate(metas):
+                self.pos[m.article_id] = start + i
+            self.alive = np.concatenate([self.alive, np.ones(len(metas), dtype=bool)])
+            self.days = np.concatenate([self.days, [to_days(m.published) for m in metas]])
+            self.fetched_days = np.concatenate([self.fetched_days, [to_days(a.fetched_at) for a in articles]])
+            self.n_words = np.concatenate([self.n_words, [len(f"{a.title} {a.body}".split()) for a in articles]])
+            self._dense_blocks.append(block)
+            self._dense = None
+        return list(range(start, start + len(metas)))
+
+    def remove(self, ids: Sequence[int]) -> None:
+        rows = [r for i in ids if (r := self.row(i)) is not None]
+        if not rows:
+            return
+        self.words.forget(rows)
+        self.ents.forget(rows)
+        with self._lock:
+            self.alive = self.alive.copy()
+            self.alive[rows] = False
+
+    def news_days(self, rows: np.ndarray) -> np.ndarray:
+        """When each row was news: its publish date, else when it was fetched (NaN if neither is known)."""
+        days = self.days[rows]
+        return np.where(np.isnan(days), self.fetched_days[rows], days)
+
+    # ---- features ------------------------------------------------------------------------------------
+    def features_of_rows(self, rows: Sequence[int]) -> QueryFeatures:
+        rows = np.asarray(rows, dtype=np.int64)
+        return QueryFeatures(
+            dense=self.dense[rows],
+            words=self.words.matrix()[rows],
+            entities=self.ents.matrix()[rows],
+            days=self.days[rows],
+            entity_names=[self.meta[r].entities for r in rows],
+            n_words=self.n_words[rows],
+        )
+
+    def features_of_text(self, title: str, body: str, dense: np.ndarray, published: datetime | None = None):
+        return QueryFeatures(
+            dense=np.atleast_2d(dense).astype(np.float32),
+            words=self.words.weigh(self.words.tf([article_document(title, body)])),
+            entities=self.ents.weigh(self.ents.tf([entity_tokens(title, body, [])])),
+            days=np.array([to_days(published)]),
+            entity_names=[_top_entities(title, body)],
+            n_words=np.array([len(f"{title} {body}".split())]),
+        )
+
+    def lexical_candidates(self, q: QueryFeatures, k: int) -> list[np.ndarray]:
+        """Per query, the rows with the highest word TF-IDF cosine (all alive rows are scored; sparse, cheap)."""
+        sims = (q.words @ self.words.matrix().T).toarray()
+        sims[:, ~self.alive] = -1.0
+        out = []
+        for row in sims:
+            k_eff = min(k, len(row))
+            top = np.argpartition(-row, k_eff - 1)[:k_eff] if k_eff else np.zeros(0, dtype=np.int64)
+            out.append(top[row[top] > 0])
+        return out
+
+    def fused(self, q: QueryFeatures, rows: np.ndarray) -> np.ndarray:
+        """(m, len(rows)) fused similarity: weighted dense + word + entity cosines, damped by date distance."""
+        s = self.settings
+        rows = np.asarray(rows, dtype=np.int64)
+        dense = q.dense @ self.dense[rows].T
+        words = (q.words @ self.words.matrix()[rows].T).toarray()
+        ents = (q.entities @ self.ents.matrix()[rows].T).toarray()
+        # A title alone shares few words with anything: lean on the embedding for short queries.
+        short = (q.n_words < s.short_text_words)[:, None]
+        wd = np.where(short, s.short_dense_weight, s.dense_weight)
+        wl = np.where(short, s.short_lexical_weight, s.lexical_weight)
+        we = np.where(short, s.short_entity_weight, s.entity_weight)
+        sim = wd * dense + wl * words + we * ents
+        if s.time_weight > 0:
+            gap = np.abs(q.days[:, None] - self.days[rows][None, :])
+            decay = np.where(np.isnan(gap), 1.0, 0.5 ** (np.nan_to_num(gap) / s.time_half_life_days))
+            sim = sim * ((1.0 - s.time_weight) + s.time_weight * decay)
+        return sim
+
+
+def _top_entities(title: str, body: str, n: int = 12) -> tuple[str, ...]:
+    counts = Counter(extract_entities(f"{title}.\n{body}"))
+    for e in extract_entities(title):
+        counts[e] += 2  # names in the title are what the article is about
+    return tuple(e for e, _ in counts.most_common(n))
+
+
+def _meta(a: Article) -> ArticleMeta:
+    return ArticleMeta(
+        article_id=a.id,
+        url=a.url,
+        title=a.title,
+        source=a.source_name,
+        published=a.published_at,
+        group=a.near_dup_group,
+        tags=tuple(a.tags or ()),
+        entities=_top_entities(a.title, a.body),
+    )

@@ -1,0 +1,285 @@
+"""Stories: articles about the same event, grouped as they arrive.
+
+Each update re-clusters the recent window (new articles + those of still-open stories) with average-link on a
+similarity that mixes the fused pairwise score with shared-nearest-neighbour overlap. The neighbour term is what
+separates two events of one topic: they are similar to each other, but their articles' neighbourhoods barely
+overlap (dev set, held-out topics: B³-F1 0.88 → 0.94 over plain fused average-link). Story ids stay stable: a
+cluster keeps the id most of its members already had; older, closed stories are never touched.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sqlalchemy import delete, func, select
+
+from newsagg.config import RelatedSettings
+from newsagg.models import ArticleStory, Story, utcnow
+from newsagg.store import Store
+from recommender.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    article_id: int
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class StoryInfo:
+    story_id: int
+    label: str
+    label_article_id: int | None
+    size: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    articles: list[StoryArticle] = field(default_factory=list)
+
+
+def apart_pairs(catalog: Catalog, rows: np.ndarray, settings: RelatedSettings) -> np.ndarray:
+    """(n, n) bool: both articles are dated and further apart than a story may span (they cannot share one)."""
+    days = catalog.days[rows]
+    with np.errstate(invalid="ignore"):
+        return np.abs(days[:, None] - days[None, :]) > settings.story_max_span_days  # NaN (undated) → False
+
+
+def story_similarity(
+    catalog: Catalog, rows: np.ndarray, settings: RelatedSettings, apart: np.ndarray | None = None, block: int = 1024
+) -> np.ndarray:
+    """(n, n) similarity in [0, 1]: half fused score, half shared-nearest-neighbour overlap, damped by date gap.
+
+    An event's coverage comes within days, so for stories the fused score halves every `story_half_life_days`
+    between dated articles (on top of the ranking's milder decay): a topic's next event a week later scores low.
+    Neighbours are taken among time-compatible articles only, and their overlap is measured against the larger
+    of the two neighbourhoods (not k), so a small event alone in its week still looks like one.
+    """
+    n = len(rows)
+    fused = np.zeros((n, n), dtype=np.float32)
+    for i in range(0, n, block):
+        fused[i : i + block] = catalog.fused(catalog.features_of_rows(rows[i : i + block]), rows)
+    fused = np.clip((fused + fused.T) / 2, 0.0, 1.0)
+    days = catalog.days[rows]
+    gap = np.abs(days[:, None] - days[None, :])
+    fused *= np.where(np.isnan(gap), 1.0, 0.5 ** (np.nan_to_num(gap) / settings.story_half_life_days))
+    if apart is not None:
+        fused[apart] = 0.0
+    k = min(settings.story_neighbours, n - 1)
+    if k <= 0:
+        return fused
+    others = fused.copy()
+    np.fill_diagonal(others, -1.0)
+    nn = np.argpartition(-others, k - 1, axis=1)[:, :k]
+    adj = np.zeros((n, n), dtype=np.float32)
+    adj[np.repeat(np.arange(n), k), nn.ravel()] = 1.0
+    adj *= others >= settings.min_score  # weak "neighbours" of a lone article are not evidence
+    np.fill_diagonal(adj, 1.0)
+    size = adj.sum(axis=1)
+    snn = (adj @ adj.T) / np.maximum(size[:, None], size[None, :])
+    return 0.5 * fused + 0.5 * snn
+
+
+# Distance of a cannot-link pair: large enough that an average over any two clusters holding one such pair
+# stays above every threshold, so average-link never merges across it (finite: scipy's linkage needs that).
+_CANNOT_LINK = 1e12
+
+
+def cluster_rows(catalog: Catalog, rows: np.ndarray, settings: RelatedSettings) -> list[np.ndarray]:
+    """Groups of catalog rows (average-link, distance threshold); singletons included.
+
+    Two dated articles further apart than `story_max_span_days` never end in one group, whatever lies between
+    them (average-link alone chains a topic's successive events: SU7 launch → SU7 deliveries → SU7 Ultra …).
+    Undated articles carry no such constraint, but cannot bridge either: every dated pair in a group is checked.
+    """
+    if len(rows) == 0:
+        return []
+    if len(rows) == 1:
+        return [rows]
+    apart = apart_pairs(catalog, rows, settings)
+    dist = (1.0 - story_similarity(catalog, rows, settings, apart)).astype(np.float64)
+    dist[apart] = _CANNOT_LINK
+    np.fill_diagonal(dist, 0.0)
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=settings.story_threshold
+    ).fit_predict(np.clip(dist, 0.0, None))
+    return [rows[labels == c] for c in np.unique(labels)]
+
+
+def central_row(catalog: Catalog, rows: np.ndarray) -> int:
+    """The member most similar to the others: its title labels the story."""
+    if len(rows) <= 2:
+        return int(rows[0])
+    sims = catalog.fused(catalog.features_of_rows(rows), rows)
+    return int(rows[int(np.argmax(sims.sum(axis=1)))])
+
+
+class StoryBook:
+    """Assigns stories in the store (tables `stories`, `article_stories`)."""
+
+    def __init__(self, store: Store, settings: RelatedSettings):
+        self.store = store
+        self.settings = settings
+
+    def window_rows(self, catalog: Catalog, new_ids: Sequence[int]) -> tuple[np.ndarray, dict[int, int]]:
+        """New articles, the recent ones, and every member of the stories those belong to (open stories are
+        re-clustered whole, so the span limit holds across updates too); with their current story ids."""
+        new_rows = np.asarray([r for i in new_ids if (r := catalog.row(i)) is not None], dtype=np.int64)
+        if len(new_rows) == 0:
+            return new_rows, {}
+        alive = np.nonzero(catalog.alive)[0]
+        alive = alive[alive <= new_rows.max()]  # rows arrive in order; later ones belong to a later update
+        when = catalog.news_days(alive)
+        if np.isfinite(when).any():
+            recent = alive[~(when < np.nanmax(when) - self.settings.story_window_days)]
+        else:
+            recent = alive
+        budget = max(0, self.settings.story_window_max - len(new_rows))
+        recent = recent[len(recent) - budget :] if budget else recent[:0]
+        rows = np.unique(np.concatenate([recent, new_rows]))
+        current = self._assigned([catalog.meta[r].article_id for r in rows])
+        members = self._members(set(current.values()))
+        extra = [r for a in members if (r := catalog.row(a)) is not None and r <= new_rows.max()]
+        rows = np.unique(np.concatenate([rows, np.asarray(extra, dtype=np.int64)]))
+        if len(rows) > self.settings.story_window_max:  # keep the new rows and the most recent others
+            others = np.setdiff1d(rows, new_rows)
+            rows = np.union1d(new_rows, others[len(others) - budget :] if budget else others[:0])
+        current.update({a: sid for a, sid in members.items() if (r := catalog.row(a)) is not None and r in rows})
+        return rows, current
+
+    def _assigned(self, article_ids: list[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        with self.store.session() as s:
+            for i in range(0, len(article_ids), 1000):
+                out.update(
+                    s.execute(
+                        select(ArticleStory.article_id, ArticleStory.story_id).where(
+                            ArticleStory.article_id.in_(article_ids[i : i + 1000])
+                        )
+                    ).all()  # a Result has .keys(): dict.update() would take it for a mapping
+                )
+        return out
+
+    def _members(self, story_ids: set[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        sids = sorted(story_ids)
+        with self.store.session() as s:
+            for i in range(0, len(sids), 1000):
+                out.update(
+                    s.execute(
+                        select(ArticleStory.article_id, ArticleStory.story_id).where(
+                            ArticleStory.story_id.in_(sids[i : i + 1000])
+                        )
+                    ).all()
+                )
+        return out
+
+    def update(self, catalog: Catalog, new_ids: Sequence[int]) -> int:
+        """Re-cluster the window and persist; returns the number of stories touched."""
+        rows, current = self.window_rows(catalog, new_ids)
+        if len(rows) == 0:
+            return 0
+        clusters = cluster_rows(catalog, rows, self.settings)
+        ids_of = lambda rs: [catalog.meta[r].article_id for r in rs]  # noqa: E731
+        with self.store.session() as s:
+            taken: set[int] = set()
+            for members in sorted(clusters, key=len, reverse=True):
+                aids = ids_of(members)
+                votes = Counter(current[a] for a in aids if a in current)
+                story_id = next((sid for sid, _ in votes.most_common() if sid not in taken), None)
+                story = s.get(Story, story_id) if story_id else None
+                if story is None:
+                    story = Story(label="", size=0)
+                    s.add(story)
+                    s.flush()
+                taken.add(story.id)
+                label_row = central_row(catalog, members)
+                times = [t for r in members if (t := catalog.meta[r].published) is not None]
+                story.label = catalog.meta[label_row].title
+                story.label_article_id = catalog.meta[label_row].article_id
+                story.first_seen = min(times, default=story.first_seen or utcnow())
+                story.last_seen = max(times, default=story.last_seen or utcnow())
+                story.updated_at = utcnow()
+                moved = [a for a in aids if current.get(a) != story.id]
+                if moved:
+                    s.execute(delete(ArticleStory).where(ArticleStory.article_id.in_(moved)))
+                    s.add_all(ArticleStory(article_id=a, story_id=story.id) for a in moved)
+            s.flush()
+            self._refresh_sizes(s, set(current.values()) | taken)
+        return len(taken)
+
+    @staticmethod
+    def _refresh_sizes(s, story_ids: set[int]) -> None:
+        sizes = dict(
+            s.execute(
+                select(ArticleStory.story_id, func.count())
+                .where(ArticleStory.story_id.in_(list(story_ids)))
+                .group_by(ArticleStory.story_id)
+            ).all()
+        )
+        for sid in story_ids:
+            if sizes.get(sid, 0) == 0:
+                s.execute(delete(Story).where(Story.id == sid))  # emptied by a re-cluster
+            else:
+                story = s.get(Story, sid)
+                story.size = sizes[sid]
+
+    def clear(self) -> None:
+        with self.store.session() as s:
+            s.execute(delete(ArticleStory))
+            s.execute(delete(Story))
+
+    # ---- reading -------------------------------------------------------------------------------------
+    def story_of(self, article_id: int) -> int | None:
+        with self.store.session() as s:
+            return s.scalar(select(ArticleStory.story_id).where(ArticleStory.article_id == article_id))
+
+    def assignments(self) -> dict[int, int]:
+        with self.store.session() as s:
+            return dict(s.execute(select(ArticleStory.article_id, ArticleStory.story_id)).all())
+
+    def info(self, story_id: int, catalog: Catalog | None = None) -> StoryInfo | None:
+        with self.store.session() as s:
+            story = s.get(Story, story_id)
+            if story is None:
+                return None
+            aids = list(s.scalars(select(ArticleStory.article_id).where(ArticleStory.story_id == story_id)))
+        return self._info(story, aids, catalog)
+
+    def list(self, since: datetime | None = None, min_size: int = 2, limit: int = 50, catalog=None) -> list[StoryInfo]:
+        """Most recently active stories first."""
+        stmt = select(Story).where(Story.size >= min_size)
+        if since is not None:
+            stmt = stmt.where(Story.last_seen >= since)
+        stmt = stmt.order_by(Story.last_seen.desc().nulls_last(), Story.size.desc(), Story.id.desc()).limit(limit)
+        with self.store.session() as s:
+            stories = list(s.scalars(stmt))
+            members: dict[int, list[int]] = {}
+            for aid, sid in s.execute(
+                select(ArticleStory.article_id, ArticleStory.story_id).where(
+                    ArticleStory.story_id.in_([st.id for st in stories])
+                )
+            ):
+                members.setdefault(sid, []).append(aid)
+        return [self._info(st, members.get(st.id, []), catalog) for st in stories]
+
+    def _info(self, story: Story, aids: list[int], catalog: Catalog | None) -> StoryInfo:
+        arts = []
+        if catalog is not None:
+            for aid in sorted(aids):
+                if (r := catalog.row(aid)) is not None:
+                    m = catalog.meta[r]
+                    arts.append(StoryArticle(m.article_id, m.url, m.title, m.source, m.published))
+        else:
+            for a in self.store.articles_by_ids(aids).values():
+                arts.append(StoryArticle(a.id, a.url, a.title, a.source_name, a.published_at))
+        arts.sort(key=lambda a: (a.published is None, a.published or datetime.min, a.article_id))
+        return StoryInfo(
+            story.id, story.label, story.label_article_id, story.size, story.first_seen, story.last_seen, arts
+        )

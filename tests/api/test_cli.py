@@ -1,0 +1,45 @@
+"""`newsagg api --host --port` starts the server and prints its URL."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_newsagg_api_prints_its_url_and_serves(tmp_path):
+    env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
+           "HF_HUB_OFFLINE": "1"}
+    log = open(tmp_path / "api.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "newsagg.cli", "api", "--host", "127.0.0.1", "--port", "0"],
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        url = match.group(0)
+        r = httpx.get(url + "livez", timeout=30)
+        assert r.status_code == 200 and r.json() == {"status": "ok"}
+        # an empty data dir: the store opens, but no snapshot exists yet
+        ready = httpx.get(url + "readyz", timeout=30)
+        assert ready.status_code == 503 and ready.headers["content-type"] == "application/problem+json"
+        assert httpx.get(url + "openapi.json", timeout=30).json()["info"]["title"] == "newsagg API"
+        assert httpx.get(url + "docs", timeout=30).status_code == 200
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught (so the exit status tells a supervisor)
+    output = (tmp_path / "api.log").read_text()
+    assert proc.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in output, output[-2000:]

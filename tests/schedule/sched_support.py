@@ -1,0 +1,42 @@
+"""Helpers of the scheduler and crash-safety tests (imported by name: test dirs are not packages)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from newsagg.demo.server import DemoSites
+
+EXPECTED = ("stored", "paywalled", "syndicated")
+
+
+def crawl_env(database_url: str, **extra: str) -> dict[str, str]:
+    """Environment of a `newsagg` child process crawling the local demo sites into database_url."""
+    return {
+        **os.environ,
+        "NEWSAGG_DATABASE_URL": database_url,
+        "NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS": "true",
+        "NEWSAGG_CRAWL__MAX_AGE_DAYS": "0",
+        "NEWSAGG_CRAWL__DOWNLOAD_DELAY": "0",
+        "NEWSAGG_CRAWL__RETRY_TIMES": "1",
+        "NEWSAGG_CONFIG": "/nonexistent/newsagg.toml",
+        **extra,
+    }
+
+
+def expected_urls(sites: DemoSites) -> set[str]:
+    """Article URLs a correct crawl of the demo sites stores (each exactly once)."""
+    return {e["url"] for e in sites.ground_truth() if e["expect"] in EXPECTED}
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    """Poll until predicate() is truthy and return its value; fail the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -1,0 +1,51 @@
+"""`newsagg up`'s supervisor: whichever services exist, restarts with backoff, everything stopped on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from sched_support import wait_for
+
+from newsagg.config import Settings
+from newsagg.supervise import deployment
+
+SUPERVISOR = r"""
+import logging, sys
+from newsagg.supervise import Service, Supervisor
+logging.basicConfig(level=logging.INFO)
+record = "import os, sys, time; print(os.getpid(), file=open(sys.argv[1], 'a'), flush=True); "
+steady = [sys.executable, "-c", record + "time.sleep(600)", sys.argv[1] + "/steady.pids"]
+flaky = [sys.executable, "-c", record + "sys.exit(3)", sys.argv[1] + "/flaky.pids"]
+sys.exit(Supervisor([Service("steady", steady), Service("flaky", flaky)], stop_timeout=1).run())
+"""
+
+
+def lines(path) -> list[str]:
+    return path.read_text().split() if path.exists() else []
+
+
+def test_restarts_what_exits_and_stops_everything_on_sigterm(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(tmp_path)], stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(lines(tmp_path / "flaky.pids")) >= 3, timeout=20, what="two restarts (after 1 s, 2 s)")
+        assert len(lines(tmp_path / "steady.pids")) == 1  # left alone
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=20)
+    assert code == 0, proc.stderr.read()
+    steady_pid = int(lines(tmp_path / "steady.pids")[0])
+    time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{steady_pid}") or "Z" in open(f"/proc/{steady_pid}/stat").read().split()[2]
+
+
+def test_deployment_has_the_scheduler_and_whatever_else_exists(tmp_path):
+    services = {s.name: s for s in deployment(Settings(data_dir=tmp_path))}
+    assert services["scheduler"].argv[-1] == "schedule"
+    if "dashboard" in services:
+        assert services["dashboard"].url.startswith("http://")
+    if "api" in services:
+        assert services["api"].url.startswith("http://")
