@@ -107,8 +107,12 @@ class RelatedSettings(BaseModel):
     short_dense_weight: float = Field(default=0.7, description="Embedding weight for short queries (words are few).")
     short_lexical_weight: float = Field(default=0.2)
     short_entity_weight: float = Field(default=0.1)
-    feedback_k: int = Field(default=3, ge=0, description="Pseudo-relevance feedback: top-k neighbours re-score.")
-    feedback_weight: float = Field(default=0.6, ge=0, description="How much the neighbours' similarity adds.")
+    feedback_k: int = Field(
+        default=3, ge=0, description="Neighbourhood re-scoring: each side (query, candidate) averaged with its k nearest."
+    )
+    feedback_weight: float = Field(
+        default=1.0, ge=0, le=1, description="Share of the score from neighbourhoods (rest: similarity to the query)."
+    )
     candidates: int = Field(default=50, ge=5, description="Candidates fetched from each of the dense/lexical lists.")
     min_score: float = Field(default=0.2, description="Fused score below which a match is not shown at all.")
     per_source_cap: int = Field(default=2, ge=0, description="Most results from one source (0 = no cap).")

@@ -46,9 +46,9 @@ class Stopping:
 
 
 def run_child(argv: list[str], *, stopping: Stopping, timeout: float, stop_timeout: float,
-              on_start=None) -> int:
+              on_start=None, env: dict[str, str] | None = None) -> int:
     """Run argv in its own session until it exits, is stopped, or overruns; returns its exit status."""
-    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    env = {**os.environ, **(env or {}), PARENT_ENV: str(os.getpid())}
     proc = subprocess.Popen(argv, env=env, start_new_session=True)  # Ctrl-C reaches us only: we forward once
     if on_start:
         on_start(proc)

@@ -224,6 +224,11 @@ class Scheduler:
         self._index_lock = threading.Lock()
         self._index_dirty = self.cfg.index_after_crawl  # a previous process may have died mid-update: catch up
         self._index_argv: list[str] | None = None
+        # Children work on this scheduler's store, data and Redis, whatever their own environment says.
+        self.child_env = {"NEWSAGG_DATABASE_URL": self.settings.database_url,
+                          "NEWSAGG_DATA_DIR": str(self.settings.data_dir)}
+        if self.settings.redis_url:
+            self.child_env["NEWSAGG_REDIS_URL"] = self.settings.redis_url
 
     # ---- one group ----------------------------------------------------------------------------------
     def lock_for(self, group: ScheduleGroup) -> GroupLock:
@@ -273,7 +278,7 @@ class Scheduler:
 
             try:
                 codes[i] = run_child(argv, stopping=self.stopping, timeout=self.cfg.crawl_timeout,
-                                     stop_timeout=self.cfg.stop_timeout, on_start=on_start)
+                                     stop_timeout=self.cfg.stop_timeout, on_start=on_start, env=self.child_env)
             except OSError as exc:
                 log.error("group %s: cannot start the crawl: %s", group.name, exc)
                 codes[i] = 127
@@ -311,7 +316,7 @@ class Scheduler:
             try:
                 self._index_dirty = False
                 code = run_child(self.index_argv(), stopping=self.stopping, timeout=self.cfg.crawl_timeout,
-                                 stop_timeout=self.cfg.stop_timeout)
+                                 stop_timeout=self.cfg.stop_timeout, env=self.child_env)
             finally:
                 self._index_lock.release()
             if code != 0:

@@ -14,6 +14,7 @@ from sched_support import crawl_env, expected_urls, wait_for
 from sqlalchemy import select
 
 from newsagg.config import ScheduleGroup, Settings
+from newsagg.demo.server import FEED_PATHS
 from newsagg.models import CrawlRun
 from newsagg.schedule import FileGroupLock, Scheduler, close_dead_runs, worker_name
 from newsagg.store import Store
@@ -90,7 +91,8 @@ def test_sigterm_stops_a_running_crawl_cleanly_and_releases_the_lock(slow_sites,
     registry, _ = slow_sites.write_files(tmp_path)
     db = f"sqlite:///{tmp_path / 'store.db'}"
     store = Store(db)
-    config = write_config(tmp_path, registry, 'name = "slow"\nevery = "1h"', "index_after_crawl = false")
+    config = write_config(tmp_path, registry, 'name = "slow"\nevery = "1h"\ndiscover = "feeds"',
+                          "index_after_crawl = false")
     proc = start_scheduler(tmp_path, crawl_env(db, NEWSAGG_CONFIG=str(config)))
     try:
         wait_for(lambda: store.count_articles() >= 5, timeout=60, what="a crawl under way")
@@ -107,6 +109,8 @@ def test_sigterm_stops_a_running_crawl_cleanly_and_releases_the_lock(slow_sites,
     assert took < 20  # stopped cleanly, not killed after stop_timeout
     assert not alive(pid_of(run))
     assert 0 < store.count_articles() < len(expected_urls(slow_sites))
+    paths = {r.path for r in slow_sites.requests}
+    assert set(FEED_PATHS.values()) <= paths and not any("sitemap" in p for p in paths)  # discover = "feeds"
     assert FileGroupLock(tmp_path / "locks" / "crawl-slow.lock").acquire()
     store.close()
 
@@ -117,7 +121,7 @@ def test_a_crawl_seen_dying_is_recorded_killed(slow_sites, tmp_path, monkeypatch
     for key, value in crawl_env(db).items():
         if key.startswith("NEWSAGG_"):
             monkeypatch.setenv(key, value)
-    group = ScheduleGroup(name="victim", every="1h", registry=registry)
+    group = ScheduleGroup(name="victim", every="1h", registry=registry, discover="sitemaps")
     settings = Settings(data_dir=tmp_path, database_url=db, schedule={"groups": [group], "index_after_crawl": False})
     scheduler = Scheduler(settings)
     store = scheduler.store
@@ -134,6 +138,8 @@ def test_a_crawl_seen_dying_is_recorded_killed(slow_sites, tmp_path, monkeypatch
     (run,) = runs_of(store, "victim")
     assert run.status == "killed" and run.exit_code == -signal.SIGKILL and run.finished_at is not None
     assert scheduler.lock_for(group).acquire()
+    paths = {r.path for r in slow_sites.requests}
+    assert any("sitemap" in p for p in paths) and not paths & set(FEED_PATHS.values())  # discover = "sitemaps"
 
 
 def test_once_records_a_crawl_that_died_before_starting(tmp_path):
