@@ -165,6 +165,7 @@ class ApiProcess:
         raise TimeoutError(f"the API was not ready within {timeout:.0f}s; see {self.log_path}")
 
     def stop(self) -> None:
+        """SIGTERM (uvicorn shuts down gracefully), SIGKILL if it has not exited after 20 s; safe to repeat."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -291,12 +292,13 @@ def main(argv=None) -> dict:
         print(f"hot set: the {args.hot:,} newest articles, each requested once first (cold lookups, 4 at a time: "
               f"p50 {warm.ms(50):.1f} ms, p99 {warm.ms(99):.1f} ms, {warm.errors} errors, {warm.seconds:.1f} s)")
         runs = {c: asyncio.run(_drive(server.port, c, paths, args.seconds)) for c in (64, 4)}
+        server.stop()  # before the in-process baseline: it must not share the CPU with an idle server's threads
+        base = inprocess_latency(data, embedder, hot_ids)
     finally:
         if server is not None:
             server.stop()
-    base = inprocess_latency(data, embedder, hot_ids)
-    if tmp:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"GET /articles/{{id}}/related over the hot set, {args.seconds:g} s per run:")
     print(f"  {'connections':>11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")

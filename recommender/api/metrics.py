@@ -45,7 +45,8 @@ class _StateCollector:
         state, stamp = self.state, self.state.stamp
         yield _gauge("newsagg_api_ready", "1 when the store and an index snapshot are loaded.", int(stamp is not None))
         yield _gauge("newsagg_index_articles", "Articles in the index being served.", stamp.count if stamp else 0)
-        yield _gauge("newsagg_index_version", "Version of the index snapshot being served.", stamp.version if stamp else 0)
+        yield _gauge("newsagg_index_version", "Version of the index snapshot being served.",
+                     stamp.version if stamp else 0)
         info = GaugeMetricFamily("newsagg_index_info", "Model and kind of the index being served.",
                                  labels=["model", "kind"])
         if stamp is not None:

@@ -104,4 +104,5 @@ def install_problem_handlers(app: FastAPI) -> None:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem documents a route can return."""
     ref = {"$ref": "#/components/schemas/Problem"}  # `model` registers the component
-    return {s: {"model": Problem, "description": _title(s), "content": {PROBLEM_JSON: {"schema": ref}}} for s in statuses}
+    return {s: {"model": Problem, "description": _title(s), "content": {PROBLEM_JSON: {"schema": ref}}}
+            for s in statuses}

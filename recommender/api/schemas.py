@@ -6,7 +6,9 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator,
+)
 
 # Ids are SQL BIGINTs: larger numbers would overflow the driver (a 500) instead of simply not existing.
 MAX_ID = 2**63 - 1
@@ -128,6 +130,15 @@ class DraftRequest(BaseModel):
     text: CleanStr = ""
     limit: int | None = Field(default=None, ge=1)
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("limit", "min_score", mode="before")
+    @classmethod
+    def _json_number(cls, value: object) -> object:
+        """A JSON number, as the schema says: lax parsing would also read `false` as 0 and "5" as 5 (5.0 for an
+        integer is right though: JSON Schema counts it as one)."""
+        if isinstance(value, (bool, str)):
+            raise ValueError("a JSON number is required")
+        return value
 
     @model_validator(mode="after")
     def _has_text(self) -> "DraftRequest":

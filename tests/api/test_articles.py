@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from api_helpers import BYD
+
 pytestmark = pytest.mark.slow
 
 
@@ -26,13 +28,13 @@ def test_articles_filter_by_source_tag_dates_and_keyword(client, articles):
     by_source = client.get("/articles", params={"source": "autopulse"}).json()["items"]
     assert {a["source"] for a in by_source} == {"autopulse"} and len(by_source) == 3
     by_tag = client.get("/articles", params={"tag": "byd"}).json()["items"]
-    assert {a["id"] for a in by_tag} == {articles["byd_voltwire"], articles["byd_autopulse"], articles["byd_chargecast"]}
+    assert {a["id"] for a in by_tag} == {articles[k] for k in BYD}
     window = client.get("/articles", params={"since": "2025-03-05T00:00:00Z",
                                              "until": "2025-03-18T08:00:00+08:00"}).json()["items"]
     # the +08:00 bound is 2025-03-18T00:00Z: chargecast's BYD story (08:00Z) is after it, Waymo's (03-04) before
     assert {a["id"] for a in window} == {articles["byd_voltwire"], articles["byd_autopulse"]}
     keyword = client.get("/articles", params={"q": "Megawatt"}).json()["items"]
-    assert {a["id"] for a in keyword} == {articles["byd_voltwire"], articles["byd_autopulse"], articles["byd_chargecast"]}
+    assert {a["id"] for a in keyword} == {articles[k] for k in BYD}
 
 
 def test_article_detail_lists_its_near_duplicate_copies(client, articles):

@@ -33,8 +33,8 @@ def test_metrics_count_requests_by_route_and_describe_the_index(client, articles
     text = r.text
     assert 'newsagg_api_requests_total{method="GET",route="/articles/{article_id}/related",status="200"} 2.0' in text
     assert 'newsagg_api_requests_total{method="GET",route="/articles/{article_id}",status="404"} 1.0' in text
-    assert re.search(r'newsagg_api_request_duration_seconds_bucket\{le="0.01",route="/articles/\{article_id\}/related"\}',
-                     text)
+    bucket = r'newsagg_api_request_duration_seconds_bucket\{le="0.01",route="/articles/\{article_id\}/related"\}'
+    assert re.search(bucket, text)
     assert f"newsagg_index_articles {float(len(articles))}" in text
     assert "newsagg_index_version 1.0" in text
     assert 'newsagg_index_info{kind="flat",model="all-MiniLM-L6-v2"} 1.0' in text

@@ -20,6 +20,7 @@ from api_helpers import seed
 from newsagg.store import Store
 from recommender.api import create_app
 from recommender.api.serve import base_url, bind
+from recommender.index import VectorIndex
 from recommender.service import RelatedService
 
 pytestmark = pytest.mark.slow
@@ -107,14 +108,15 @@ def test_published_snapshot_is_served_without_failing_a_request(service, sqlite_
 def test_requests_are_answered_from_the_old_snapshot_while_the_new_one_loads(client, sqlite_store, api_settings,
                                                                             embedder, articles, monkeypatch):
     loading = threading.Event()
-    read_rows = sqlite_store.articles_by_ids
+    read_snapshot = VectorIndex.load.__func__
 
-    def slow_rows(ids):  # only the snapshot load reads rows in bulk: make it take a while
-        loading.set()
-        time.sleep(3)
-        return read_rows(ids)
+    def slow_read(cls, *args, **kwargs):  # every snapshot load reads one; make the API's take a while
+        if threading.current_thread().name == "api-index-watcher":
+            loading.set()
+            time.sleep(3)
+        return read_snapshot(cls, *args, **kwargs)
 
-    monkeypatch.setattr(sqlite_store, "articles_by_ids", slow_rows)
+    monkeypatch.setattr(VectorIndex, "load", classmethod(slow_read))
     indexer_store = Store(sqlite_store.url)  # the indexer is another process: its own store handle
     seed(indexer_store, [SU7_ULTRA])
     RelatedService(indexer_store, api_settings, embedder=embedder).update_index()
