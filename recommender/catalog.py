@@ -18,7 +18,9 @@ import scipy.sparse as sp
 
 from newsagg.config import RelatedSettings
 from newsagg.models import Article
-from recommender.lexical import HashedTfidf, entity_tokens, extract_entities, identity_analyzer, word_analyzer
+from recommender.lexical import (
+    HashedTfidf, entity_tokens, extract_entities, identity_analyzer, row_cosines, word_analyzer,
+)
 
 WORD_FEATURES = 2**20
 ENTITY_FEATURES = 2**18
@@ -56,6 +58,34 @@ def article_document(title: str, body: str) -> str:
     return f"{title}\n{body}"
 
 
+@dataclass(frozen=True)
+class CatalogRows:
+    """A run of catalog rows: what is derived from an article once (tokenising is the slow part)."""
+
+    metas: list[ArticleMeta]
+    dense: np.ndarray  # (n, dim) float32
+    words: sp.csr_matrix  # sublinear term frequencies, not yet IDF-weighted
+    entities: sp.csr_matrix
+    days: np.ndarray
+    fetched_days: np.ndarray
+    n_words: np.ndarray
+
+
+def rows_of_articles(
+    articles: Sequence[Article], vectors: dict[int, np.ndarray], words: HashedTfidf, ents: HashedTfidf
+) -> CatalogRows:
+    metas = [_meta(a) for a in articles]
+    return CatalogRows(
+        metas=metas,
+        dense=np.vstack([vectors[a.id] for a in articles]).astype(np.float32),
+        words=words.tf([article_document(a.title, a.body) for a in articles]),
+        entities=ents.tf([entity_tokens(a.title, a.body, a.tags or []) for a in articles]),
+        days=np.array([to_days(m.published) for m in metas], dtype=np.float64),
+        fetched_days=np.array([to_days(a.fetched_at) for a in articles], dtype=np.float64),
+        n_words=np.array([len(f"{a.title} {a.body}".split()) for a in articles], dtype=np.int64),
+    )
+
+
 class Catalog:
     def __init__(self, settings: RelatedSettings, dim: int):
         self.settings = settings
@@ -71,6 +101,7 @@ class Catalog:
         self.words = HashedTfidf(WORD_FEATURES, word_analyzer())
         self.ents = HashedTfidf(ENTITY_FEATURES, identity_analyzer)
         self._lock = threading.Lock()
+        self.saved_segments: list[dict] = []  # files holding this catalog's first rows (recommender/catalog_files.py)
 
     def __len__(self) -> int:
         return int(self.alive.sum())
@@ -99,22 +130,34 @@ class Catalog:
         articles = [a for a in articles if a.id in vectors and a.id not in self.pos]
         if not articles:
             return []
-        metas = [_meta(a) for a in articles]
-        self.words.append([article_document(a.title, a.body) for a in articles])
-        self.ents.append([entity_tokens(a.title, a.body, a.tags or []) for a in articles])
-        block = np.vstack([vectors[a.id] for a in articles]).astype(np.float32)
+        return self.add_rows(rows_of_articles(articles, vectors, self.words, self.ents))
+
+    def add_rows(self, rows: "CatalogRows", alive: np.ndarray | None = None) -> list[int]:
+        """Append rows already derived (from articles, or read back by recommender/catalog_files.py)."""
+        n = len(rows.metas)
+        alive = np.ones(n, dtype=bool) if alive is None else np.asarray(alive, dtype=bool)
+        self.words.append_tf(rows.words, alive)
+        self.ents.append_tf(rows.entities, alive)
         with self._lock:
             start = len(self.meta)
-            self.meta.extend(metas)
-            for i, m in enumerate(metas):
+            self.meta.extend(rows.metas)
+            for i, m in enumerate(rows.metas):
                 self.pos[m.article_id] = start + i
-            self.alive = np.concatenate([self.alive, np.ones(len(metas), dtype=bool)])
-            self.days = np.concatenate([self.days, [to_days(m.published) for m in metas]])
-            self.fetched_days = np.concatenate([self.fetched_days, [to_days(a.fetched_at) for a in articles]])
-            self.n_words = np.concatenate([self.n_words, [len(f"{a.title} {a.body}".split()) for a in articles]])
-            self._dense_blocks.append(block)
+            self.alive = np.concatenate([self.alive, alive])
+            self.days = np.concatenate([self.days, rows.days])
+            self.fetched_days = np.concatenate([self.fetched_days, rows.fetched_days])
+            self.n_words = np.concatenate([self.n_words, rows.n_words])
+            self._dense_blocks.append(np.asarray(rows.dense, dtype=np.float32))
             self._dense = None
-        return list(range(start, start + len(metas)))
+        return list(range(start, start + n))
+
+    def rows_between(self, start: int, end: int) -> "CatalogRows":
+        """Rows [start, end) as they are kept (removed ones included, their word rows zeroed)."""
+        return CatalogRows(
+            metas=self.meta[start:end], dense=self.dense[start:end], words=self.words.tf_matrix()[start:end],
+            entities=self.ents.tf_matrix()[start:end], days=self.days[start:end],
+            fetched_days=self.fetched_days[start:end], n_words=self.n_words[start:end],
+        )
 
     def remove(self, ids: Sequence[int]) -> None:
         rows = [r for i in ids if (r := self.row(i)) is not None]
@@ -155,7 +198,7 @@ class Catalog:
 
     def lexical_candidates(self, q: QueryFeatures, k: int) -> list[np.ndarray]:
         """Per query, the rows with the highest word TF-IDF cosine (all alive rows are scored; sparse, cheap)."""
-        sims = (q.words @ self.words.matrix().T).toarray()
+        sims = (q.words @ self.words.matrix_t()).toarray()
         sims[:, ~self.alive] = -1.0
         out = []
         for row in sims:
@@ -169,8 +212,8 @@ class Catalog:
         s = self.settings
         rows = np.asarray(rows, dtype=np.int64)
         dense = q.dense @ self.dense[rows].T
-        words = (q.words @ self.words.matrix()[rows].T).toarray()
-        ents = (q.entities @ self.ents.matrix()[rows].T).toarray()
+        words = row_cosines(q.words, self.words.matrix()[rows])
+        ents = row_cosines(q.entities, self.ents.matrix()[rows])
         # A title alone shares few words with anything: lean on the embedding for short queries.
         short = (q.n_words < s.short_text_words)[:, None]
         wd = np.where(short, s.short_dense_weight, s.dense_weight)

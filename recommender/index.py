@@ -17,8 +17,10 @@ import re
 import tempfile
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import faiss
 import numpy as np
@@ -76,6 +78,11 @@ class VectorIndex:
         index = cls.create(model, dim, settings, expected_size=len(ids))
         index.add(ids, vectors)
         return index
+
+    def set_ef_search(self, ef_search: int) -> None:
+        """Change HNSW's search-time beam width (recall vs latency); no effect on a flat index."""
+        self.settings = self.settings.model_copy(update={"hnsw_ef_search": ef_search})
+        self._apply_search_params()
 
     def _apply_search_params(self) -> None:
         base = faiss.downcast_index(self.index.index)
@@ -169,9 +176,9 @@ class VectorIndex:
                 self.meta.model, self.meta.dim, self.meta.kind, version, sorted(self._ids), sorted(self._removed)
             )
             sidecar = {**self.meta.__dict__, "count": len(self._ids), "crc32": zlib.crc32(blob), "format": 1}
-            _atomic_write(directory / f"index-{version:08d}.faiss", blob)
-            _atomic_write(directory / f"index-{version:08d}.json", json.dumps(sidecar).encode())
-            _atomic_write(directory / CURRENT, f"{version}\n".encode())
+            atomic_write(directory / f"index-{version:08d}.faiss", blob)
+            atomic_write(directory / f"index-{version:08d}.json", json.dumps(sidecar).encode())
+            atomic_write(directory / CURRENT, f"{version}\n".encode())
         _prune(directory, keep=self.settings.keep_snapshots)
         return version
 
@@ -227,11 +234,15 @@ def _highest_version_file(directory: Path) -> int:
     return max(found, default=0)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Write bytes (or whatever `data(file)` writes) to a temp file, fsync it, rename it over `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

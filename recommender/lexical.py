@@ -65,6 +65,7 @@ class HashedTfidf:
         self.df = np.zeros(n_features, dtype=np.int64)
         self.n_docs = 0
         self._weighted: sp.csr_matrix | None = None
+        self._weighted_t: sp.csr_matrix | None = None
         self._lock = threading.Lock()
 
     def tf(self, docs: list) -> sp.csr_matrix:
@@ -73,12 +74,20 @@ class HashedTfidf:
         return m
 
     def append(self, docs: list) -> None:
-        m = self.tf(docs)
+        self.append_tf(self.tf(docs))
+
+    def append_tf(self, m: sp.csr_matrix, counted: np.ndarray | None = None) -> None:
+        """Append rows of term frequencies; rows not `counted` (removed articles) are kept empty."""
+        m = m.tocsr().astype(np.float32)
+        if counted is not None and not np.all(counted):
+            m = (sp.diags(np.asarray(counted, dtype=np.float32)) @ m).tocsr()
+            m.eliminate_zeros()
         with self._lock:
             self.rows.append(m)
             self.df += np.bincount(m.indices, minlength=self.n_features)
-            self.n_docs += m.shape[0]
+            self.n_docs += m.shape[0] if counted is None else int(np.count_nonzero(counted))
             self._weighted = None
+            self._weighted_t = None
             self._tf = None
 
     def forget(self, rows: Sequence[int]) -> None:
@@ -93,6 +102,7 @@ class HashedTfidf:
             self.rows = [tf.tocsr()]
             self._tf = None
             self._weighted = None
+            self._weighted_t = None
 
     def idf(self) -> np.ndarray:
         # scikit-learn's smoothed idf: ln((1 + n) / (1 + df)) + 1
@@ -113,8 +123,32 @@ class HashedTfidf:
                 self._weighted = normalize(tf @ sp.diags(self.idf()), copy=False).tocsr()
             return self._weighted
 
+    def matrix_t(self) -> sp.csr_matrix:
+        """The transpose of `matrix()`, as CSR (features x rows): `q @ matrix_t()` scores q against every row while
+        touching only q's own features (transposing per query cost O(all non-zeros) each time)."""
+        weighted = self.matrix()
+        with self._lock:
+            if self._weighted_t is None or self._weighted_t.shape[1] != weighted.shape[0]:
+                self._weighted_t = weighted.T.tocsr()
+            return self._weighted_t
+
     def weigh(self, tf: sp.csr_matrix) -> sp.csr_matrix:
         return normalize(tf @ sp.diags(self.idf()), copy=False).tocsr()
+
+
+def row_cosines(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """Dense (len(a), len(b)) dot products of two few-row sparse matrices over a huge hashed feature space.
+
+    Columns are first renumbered to the ones either side uses: a plain `a @ b.T` converts b.T over all 2**20
+    columns, which cost more than everything else in a related-articles query.
+    """
+    a, b = a.tocsr(), b.tocsr()
+    if a.nnz == 0 or b.nnz == 0:
+        return np.zeros((a.shape[0], b.shape[0]), dtype=np.float32)
+    cols, inverse = np.unique(np.concatenate([a.indices[: a.nnz], b.indices[: b.nnz]]), return_inverse=True)
+    a2 = sp.csr_matrix((a.data[: a.nnz], inverse[: a.nnz], a.indptr), shape=(a.shape[0], len(cols)))
+    b2 = sp.csr_matrix((b.data[: b.nnz], inverse[a.nnz :], b.indptr), shape=(b.shape[0], len(cols)))
+    return (a2 @ b2.T).toarray()
 
 
 def word_analyzer():

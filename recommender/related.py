@@ -1,10 +1,12 @@
-"""Related-article ranking: dense + lexical candidates, fused scoring with neighbour feedback, then presentation
+"""Related-article ranking: dense + lexical candidates, fused scoring re-ranked by neighbourhoods, then presentation
 rules (near-duplicate collapse, per-source cap, score threshold) and a short reason per result.
 
-Why pseudo-relevance feedback: two events of one topic share vocabulary and embedding space; what separates them
-is that an article's closest neighbours are mostly from its own event. Re-scoring every candidate by how similar
-it also is to the query's top-k neighbours pulls same-event articles up and same-topic ones down (dev set, held-out
-topics: hard negatives in the top 5 drop by ~15%).
+Why neighbourhoods: two events of one topic share vocabulary and embedding space; what separates them is that an
+article's closest neighbours are mostly from its own event. Each candidate is scored by the average similarity
+between the query's neighbourhood (it and its k nearest) and the candidate's (database-side augmentation, as in
+image retrieval), not by its similarity to the query alone. benchmarks/related.py, topic halves a / b, full text:
+P@5 0.973 / 0.961 with the one-sided feedback this replaced (the query's neighbours only), 0.981 / 0.980 with both
+sides; same-topic intruders in the top 5 (hard5) 0.026 / 0.042 → 0.018 / 0.024.
 """
 
 from __future__ import annotations
@@ -59,8 +61,14 @@ class RelatedRanker:
         rows.update(catalog.lexical_candidates(q, k)[0].tolist())
         return np.fromiter(rows, dtype=np.int64, count=len(rows))
 
-    def score(self, catalog: Catalog, q: QueryFeatures, rows: np.ndarray, exclude: set[int]) -> list[Scored]:
-        """Candidates by feedback-adjusted fused score, best first; rows in `exclude` are never returned."""
+    def score(
+        self, catalog: Catalog, q: QueryFeatures, rows: np.ndarray, exclude: set[int], query_row: int | None = None
+    ) -> list[Scored]:
+        """Candidates by neighbourhood-averaged fused score, best first; rows in `exclude` are never returned.
+
+        `query_row` is the query's own catalog row when it is a stored article (its candidates' similarity to it
+        is then read, not approximated).
+        """
         rows = np.asarray([r for r in rows if r not in exclude], dtype=np.int64)
         if len(rows) == 0:
             return []
@@ -68,10 +76,8 @@ class RelatedRanker:
         final = direct
         s = self.settings
         if s.feedback_k > 0 and s.feedback_weight > 0 and len(rows) > 1:
-            top = rows[np.argsort(-direct)[: s.feedback_k]]
-            # includes each neighbour's similarity to itself: the query's best matches reinforce one another
-            neighbour = catalog.fused(catalog.features_of_rows(top), rows).mean(axis=0)
-            final = (direct + s.feedback_weight * neighbour) / (1.0 + s.feedback_weight)
+            around = neighbourhood_scores(catalog, direct, rows, query_row, s.feedback_k)
+            final = (1.0 - s.feedback_weight) * direct + s.feedback_weight * around
         order = np.argsort(-final)
         return [Scored(int(rows[i]), float(final[i]), float(direct[i])) for i in order]
 
@@ -122,6 +128,38 @@ class RelatedRanker:
             )
             for item, m, also in shown
         ]
+
+
+def neighbourhood_scores(
+    catalog: Catalog, direct: np.ndarray, rows: np.ndarray, query_row: int | None, k: int
+) -> np.ndarray:
+    """Per candidate: the mean fused similarity between {query + its k nearest} and {candidate + its k nearest}.
+
+    Neighbours are looked for among the candidates (and the query) only, which holds the cost to one small
+    (m x m) fused matrix. For free text (no query row) a candidate's similarity to the query is taken as the
+    query's to it.
+    """
+    m = len(rows)
+    pool = rows if query_row is None else np.concatenate([[query_row], rows])
+    among = catalog.fused(catalog.features_of_rows(rows), pool)
+    if query_row is not None:
+        to_query, among = among[:, 0], among[:, 1:]
+    else:
+        to_query = direct
+    sim = np.empty((m + 1, m + 1), dtype=np.float64)  # index 0 = the query, 1.. = the candidates
+    sim[0, 0] = 1.0
+    sim[0, 1:] = direct
+    sim[1:, 0] = to_query
+    sim[1:, 1:] = (among + among.T) / 2  # the short-text weights make fused() slightly asymmetric
+    others = sim.copy()
+    np.fill_diagonal(others, -np.inf)
+    k = min(k, m)
+    nearest = np.argpartition(-others, k - 1, axis=1)[:, :k]
+    avg = np.zeros_like(sim)
+    avg[np.repeat(np.arange(m + 1), k), nearest.ravel()] = 1.0
+    np.fill_diagonal(avg, 1.0)
+    avg /= avg.sum(axis=1, keepdims=True)
+    return avg[0] @ sim @ avg[1:].T
 
 
 def reason(query_entities: tuple[str, ...], query_tags: tuple[str, ...], meta: ArticleMeta) -> str:

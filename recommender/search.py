@@ -30,7 +30,7 @@ def keyword_ranking(catalog: Catalog, query: str, k: int) -> list[tuple[int, flo
     q = catalog.words.weigh(catalog.words.tf([query]))
     if q.nnz == 0 or len(catalog) == 0:
         return []
-    sims = (q @ catalog.words.matrix().T).toarray()[0]
+    sims = (q @ catalog.words.matrix_t()).toarray()[0]
     sims[~catalog.alive] = 0.0
     top = np.argsort(-sims)[:k]
     return [(int(r), float(sims[r])) for r in top if sims[r] > 0]

@@ -24,6 +24,7 @@ from newsagg.models import Article
 from newsagg.store import Store
 from newsagg.urls import canonical_url
 from recommender.catalog import Catalog
+from recommender.catalog_files import CatalogFiles
 from recommender.embed import Embedder, article_text
 from recommender.index import VectorIndex, choose_kind, load_latest, snapshot_version
 from recommender.related import AlsoIn, RelatedItem, RelatedRanker
@@ -96,6 +97,10 @@ class RelatedService:
         self.vectors = VectorRepository(store, self.embedder)
         self.ranker = RelatedRanker(self.settings.related)
         self.stories_book = StoryBook(store, self.settings.related)
+        self.catalog_files = (
+            CatalogFiles(self.snapshot_dir, keep=self.settings.index.keep_snapshots)
+            if self.settings.index.save_catalog else None
+        )
         self._rw = _ReadWriteLock()
         self._catalog: Catalog | None = None
         self._index: VectorIndex | None = None
@@ -117,13 +122,19 @@ class RelatedService:
         return Catalog(self.settings.related, dim), VectorIndex.create(self.model_key, dim, self.settings.index)
 
     def _read_latest(self) -> tuple[Catalog, VectorIndex, int]:
-        """Latest snapshot (if it is of this model) + catalog rows for its articles, from the store."""
+        """Latest snapshot (if it is of this model) + catalog rows for its articles: those saved beside the
+        snapshot, and whatever they lack from the store."""
         index = load_latest(self.snapshot_dir, self.settings.index)
         if index is None or index.model != self.model_key:
             catalog, index = self._empty_state()
             return catalog, index, 0
-        catalog = Catalog(self.settings.related, index.meta.dim)
-        self._fill_catalog(catalog, sorted(index.ids()), index)
+        live = index.ids()
+        catalog = None
+        if self.catalog_files is not None:
+            catalog = self.catalog_files.load(index.meta.version, self.model_key, live, self.settings.related)
+        if catalog is None or catalog.dim != index.meta.dim:
+            catalog = Catalog(self.settings.related, index.meta.dim)
+        self._fill_catalog(catalog, sorted(live - catalog.alive_ids()), index)
         return catalog, index, index.meta.version
 
     def _load(self) -> None:
@@ -207,9 +218,17 @@ class RelatedService:
         if choose_kind(self.settings.index, len(index)) != index.kind or len(index.meta.removed) > len(index) // 10:
             index = self._reindex(catalog)  # crossed the HNSW threshold, or too many tombstones
         version = index.save(self.snapshot_dir) if (new or gone or not self._version) else self._version
+        if version != self._version and self.catalog_files is not None:
+            self._save_catalog(catalog, version)
         self._index, self._version = index, version
         return dict(added=len(new), removed=len(gone), embedded=embedded, reused=reused,
                     stories_touched=touched, version=version)
+
+    def _save_catalog(self, catalog: Catalog, version: int) -> None:
+        try:
+            self.catalog_files.save(catalog, version, self.model_key)
+        except OSError as exc:  # only a start-up cache: the next start derives the rows from the store instead
+            log.warning("could not save the catalog beside snapshot %s: %s", version, exc)
 
     def _reindex(self, catalog: Catalog) -> VectorIndex:
         rows = np.nonzero(catalog.alive)[0]
@@ -265,7 +284,7 @@ class RelatedService:
             # the article itself and its copies (same near-duplicate group) are not "related" to it
             exclude = {int(r) for r in candidates if group is not None and catalog.meta[r].group == group}
             exclude |= {row} if row is not None else set()
-            scored = self.ranker.score(catalog, q, candidates, exclude)
+            scored = self.ranker.score(catalog, q, candidates, exclude, query_row=row)
             return self.ranker.present(catalog, scored, q.entity_names[0], tags, limit=limit)
 
     def search(self, query: str, mode: str = "hybrid", limit: int = 10) -> list[SearchHit]:

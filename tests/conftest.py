@@ -33,6 +33,16 @@ def _pg_url_with_schema(schema: str) -> str:
 
 
 @pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No NEWSAGG_* variables and an empty working directory: settings come from defaults and what a test writes."""
+    for key in list(os.environ):
+        if key.startswith("NEWSAGG_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def pg_database_url():
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards (tests never share tables)."""
     if not PG_URL:

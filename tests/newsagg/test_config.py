@@ -8,15 +8,6 @@ from pydantic import ValidationError
 from newsagg.config import Settings
 
 
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for key in list(__import__("os").environ):
-        if key.startswith("NEWSAGG_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_defaults_put_sqlite_in_data_dir(clean_env):
     s = Settings()
     assert s.data_dir == Path("data")

@@ -55,7 +55,7 @@ def test_crash_during_write_leaves_previous_snapshot_readable(tmp_path, monkeypa
     idx = VectorIndex.build("m", np.arange(1, 11), unit(10), s)
     idx.save(tmp_path)
     idx.add(np.array([99]), unit(1, seed=9))
-    real = index_mod._atomic_write
+    real = index_mod.atomic_write
 
     def crash_on_sidecar(path, data):
         if path.suffix == ".json":
@@ -63,7 +63,7 @@ def test_crash_during_write_leaves_previous_snapshot_readable(tmp_path, monkeypa
             raise OSError("disk full")
         real(path, data)
 
-    monkeypatch.setattr(index_mod, "_atomic_write", crash_on_sidecar)
+    monkeypatch.setattr(index_mod, "atomic_write", crash_on_sidecar)
     with pytest.raises(OSError):
         idx.save(tmp_path)
     monkeypatch.undo()

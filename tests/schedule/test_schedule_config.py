@@ -13,15 +13,6 @@ from newsagg.config import ScheduleGroup, Settings
 from newsagg.schedule import Scheduler, make_trigger, parse_every
 
 
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for key in list(__import__("os").environ):
-        if key.startswith("NEWSAGG_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 @pytest.mark.parametrize("text, seconds", [("90s", 90), ("15m", 900), ("1h30m", 5400), ("1d", 86400),
                                            ("45", 45), ("2s", 2), ("0.5s", 0.5), ("1H 5M", 3900)])
 def test_intervals(text, seconds):
