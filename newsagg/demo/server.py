@@ -43,6 +43,18 @@ FEED_SIZE = 15
 TRACKING_QUERY = "?utm_source=rss&utm_medium=feed&utm_campaign=autopulse"
 MISSING = {"voltwire": "/2024/05/31/this-story-was-pulled/", "gigadrive": "/stories/retracted-review"}
 DISALLOWED_IN_SITEMAP = {"voltwire": "/private/draft-preview/"}
+IMAGE_PREFIXES = ("/img/", "/media/", "/images/")  # the lead images the templates reference
+IMAGE_COLOURS = {"voltwire": "#0b7a75", "circuitchassis": "#3b3f8f", "autopulse": "#b3412f", "gigadrive": "#6a3d9a"}
+
+
+def lead_image_svg(outlet: str, path: str) -> bytes:
+    """A placeholder lead image in the outlet's colour (the demo ships no photos)."""
+    shade = int(hashlib.sha1(path.encode()).hexdigest()[:2], 16) % 60
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="630" viewBox="0 0 1200 630">'
+            f'<rect width="1200" height="630" fill="{IMAGE_COLOURS[outlet]}"/>'
+            f'<circle cx="{900 + shade}" cy="{300 - shade}" r="{180 + shade}" fill="#ffffff" opacity="0.12"/>'
+            f'<text x="60" y="560" font-family="sans-serif" font-size="64" fill="#ffffff" opacity="0.85">'
+            f'{SITE_NAMES[outlet].replace("&", "&amp;")}</text></svg>').encode()
 
 
 def typographic(text: str) -> str:
@@ -249,6 +261,8 @@ def _make_handler(sites: DemoSites, outlet: str) -> type[BaseHTTPRequestHandler]
             elif page is not None:
                 body, ctype = _article_html(sites, page, amp)
                 self._send(200, body, ctype)
+            elif path.startswith(IMAGE_PREFIXES):
+                self._send(200, lead_image_svg(outlet, path), "image/svg+xml")
             elif path == "/":
                 html = render_home(outlet, sorted(pages.values(), key=lambda p: p.article.published, reverse=True),
                                    sites.url_for)
