@@ -83,6 +83,15 @@ def _empty_article(url: str) -> ExtractedArticle:
     )
 
 
+def _fill(art: ExtractedArticle, steps: list[tuple[str, Any]]) -> None:
+    """Set each field from its extractor; one failing extractor must not cost the others."""
+    for name, fn in steps:
+        try:
+            setattr(art, name, fn())
+        except Exception:  # noqa: BLE001
+            LOG.debug("field %s failed", name, exc_info=True)
+
+
 def extract_article(
     html: str,
     url: str,
@@ -110,11 +119,7 @@ def extract_article(
         ("canonical_url", lambda: _canonical(page)),
         ("amp_url", lambda: _amp_url(page)),
     ]
-    for name, fn in steps:
-        try:
-            setattr(art, name, fn())
-        except Exception:  # noqa: BLE001
-            LOG.debug("field %s failed", name, exc_info=True)
+    _fill(art, steps)
     try:
         art.body, art.body_source = _choose_body(page, overrides)
     except Exception:  # noqa: BLE001
@@ -131,11 +136,7 @@ def extract_article(
         ("tags", lambda: _tags(page)),
         ("paywalled", lambda: _paywalled(page, art.body)),
     ]
-    for name, fn in more:
-        try:
-            setattr(art, name, fn())
-        except Exception:  # noqa: BLE001
-            LOG.debug("field %s failed", name, exc_info=True)
+    _fill(art, more)
     try:
         art.published, art.updated = _dates(page, default_timezone)
     except Exception:  # noqa: BLE001
