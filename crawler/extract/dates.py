@@ -87,6 +87,9 @@ def parse_date(value: Any, default_timezone: str = "UTC", now: datetime | None =
     return dt
 
 
+_CJK_DATE_RE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+
+
 def _parse_date_str(s: str, default_timezone: str) -> datetime | None:
     if _EPOCH_RE.match(s):
         try:
@@ -94,6 +97,8 @@ def _parse_date_str(s: str, default_timezone: str) -> datetime | None:
             return datetime.fromtimestamp(secs, tz=timezone.utc)
         except (OverflowError, OSError, ValueError):
             return None
+    # CJK dates ("2024年04月03日 20:10"): dateutil misreads them (year 2000), so make them ISO-like first.
+    s = _CJK_DATE_RE.sub(lambda m: f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}", s)
     if not _YEAR_RE.search(s):
         return None
     iso = s.replace("Z", "+00:00") if s.endswith("Z") else s

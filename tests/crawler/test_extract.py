@@ -507,3 +507,12 @@ def test_prose_resembling_boilerplate_is_kept() -> None:
     )
     a = extract_article(html, "https://news.test/2024/03/28/a-test-story-about-batteries")
     assert a.body.split("\n") == paragraphs
+
+
+def test_cjk_dates_are_read_in_the_source_timezone():
+    from datetime import datetime, timezone
+
+    from crawler.extract import parse_date
+
+    assert parse_date("2024年04月03日 20:10", "Asia/Shanghai") == datetime(2024, 4, 3, 12, 10, tzinfo=timezone.utc)
+    assert parse_date("发布时间：2024年4月3日", "UTC") == datetime(2024, 4, 3, tzinfo=timezone.utc)
