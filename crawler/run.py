@@ -62,9 +62,13 @@ def run_crawl(
         ticker = task.LoopingCall(lambda: on_tick(crawler.stats.get_stats()))
         ticker.start(0.5, now=False)
     process.start()
-    stats = crawler.stats.get_stats()
+    # A spider that fails to construct (bad arguments, unreadable registry) leaves the crawler without stats.
+    try:
+        stats = crawler.stats.get_stats()
+    except (AttributeError, RuntimeError):
+        stats = {}
     return CrawlResult(
-        reason=str(stats.get("finish_reason", "unknown")),
+        reason=str(stats.get("finish_reason", "failed to start")),
         counts=summarise(stats),
         skips=skips_from_stats(stats),
         run_id=stats.get("newsagg/run_id"),
