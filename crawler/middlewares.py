@@ -55,10 +55,11 @@ class PolitenessMiddleware:
         delay = self.delays.get(netloc)
         if delay:
             downloader = self.crawler.engine.downloader
-            downloader.per_slot_settings.setdefault(netloc, {})["delay"] = delay
+            # Crawl-delay is a floor: no random jitter (Scrapy's ±50% would go below it).
+            downloader.per_slot_settings.setdefault(netloc, {}).update(delay=delay, jitter=0.0)
             slot = downloader.slots.get(request.meta["download_slot"])
-            if slot is not None and slot.delay < delay:
-                slot.delay = delay
+            if slot is not None and (slot.delay < delay or slot.jitter):
+                slot.delay, slot.jitter = max(slot.delay, delay), 0.0
             # AutoThrottle may lower delays towards DOWNLOAD_DELAY; a site's Crawl-delay is a floor.
             request.meta["autothrottle_dont_adjust_delay"] = True
         return None
