@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from newsagg.config import Settings  # noqa: E402
+from newsagg.demo import local_crawl_env  # noqa: E402
 from newsagg.demo.content import load_articles  # noqa: E402
 from newsagg.store import Store  # noqa: E402
 
@@ -95,11 +96,9 @@ def serve(pages: list[dict]) -> tuple[ThreadingHTTPServer, str]:
 
 
 def crawl_env(db_url: str, data_dir: Path) -> dict:
-    return {**os.environ, "NEWSAGG_DATABASE_URL": db_url, "NEWSAGG_DATA_DIR": str(data_dir),
-            "NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS": "true", "NEWSAGG_CRAWL__MAX_AGE_DAYS": "0",
-            "NEWSAGG_CRAWL__DOWNLOAD_DELAY": "0", "NEWSAGG_CRAWL__CONCURRENT_PER_DOMAIN": "8",
-            "NEWSAGG_CRAWL__AUTOTHROTTLE": "false",  # our own local site: measure the pipeline, not politeness
-            "NEWSAGG_CONFIG": "/nonexistent.toml"}
+    # Our own local site: measure the pipeline, not politeness.
+    return local_crawl_env(NEWSAGG_DATABASE_URL=db_url, NEWSAGG_DATA_DIR=str(data_dir),
+                           NEWSAGG_CRAWL__CONCURRENT_PER_DOMAIN="8", NEWSAGG_CRAWL__AUTOTHROTTLE="false")
 
 
 def service_for(db_url: str, data_dir: Path):

@@ -260,12 +260,11 @@ def _wait_forever() -> None:
 
 def demo_env() -> dict[str, str]:
     """Settings for crawling the local demo sites: private addresses allowed, no age limit, short delays."""
-    return {
-        **os.environ,
-        "NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS": "true",
-        "NEWSAGG_CRAWL__MAX_AGE_DAYS": "0",
-        "NEWSAGG_CRAWL__DOWNLOAD_DELAY": "0.05",
-    }
+    from newsagg.demo import local_crawl_env
+
+    # The user's newsagg.toml still applies to the demo (data_dir, database_url).
+    return local_crawl_env(NEWSAGG_CRAWL__DOWNLOAD_DELAY="0.05",
+                           NEWSAGG_CONFIG=os.environ.get("NEWSAGG_CONFIG", "newsagg.toml"))
 
 
 @app.command()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from dashboard_world import HOSTILE_BODY, HOSTILE_IMG, HOSTILE_SCRIPT, HOSTILE_TITLE, REPO, index_store, new_article
 
+from newsagg.demo import local_crawl_env
 from newsagg.demo.server import DemoSites
 from newsagg.store import Store
 
@@ -45,9 +46,7 @@ def ensure_chromium() -> None:
 
 
 def crawl_env(database_url: str, data_dir: Path) -> dict[str, str]:
-    return {**os.environ, "NEWSAGG_DATABASE_URL": database_url, "NEWSAGG_DATA_DIR": str(data_dir),
-            "NEWSAGG_CONFIG": "/nonexistent/newsagg.toml", "NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS": "true",
-            "NEWSAGG_CRAWL__MAX_AGE_DAYS": "0", "NEWSAGG_CRAWL__DOWNLOAD_DELAY": "0", "HF_HUB_OFFLINE": "1"}
+    return local_crawl_env(NEWSAGG_DATABASE_URL=database_url, NEWSAGG_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
 
 
 def newsagg_command() -> list[str]:

@@ -7,7 +7,6 @@ SIGKILL mid-crawl loses nothing: its leased requests expire and the others crawl
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from newsagg.demo import local_crawl_env
 from newsagg.demo.server import ROBOTS, DemoSites
 from newsagg.store import Store
 
@@ -57,17 +57,8 @@ def setup(redis_url, prefix, pg_database_url, tmp_path):
     with DemoSites() as sites:
         registry, _ = sites.write_files(tmp_path)
         store = Store(pg_database_url)
-        env = {
-            **os.environ,
-            "NEWSAGG_DATABASE_URL": pg_database_url,
-            "NEWSAGG_REDIS_URL": redis_url,
-            "NEWSAGG_SCHEDULE__REDIS_PREFIX": prefix,
-            "NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS": "true",
-            "NEWSAGG_CRAWL__MAX_AGE_DAYS": "0",
-            "NEWSAGG_CRAWL__DOWNLOAD_DELAY": "0",
-            "NEWSAGG_CRAWL__RETRY_TIMES": "1",
-            "NEWSAGG_CONFIG": "/nonexistent/newsagg.toml",
-        }
+        env = local_crawl_env(NEWSAGG_DATABASE_URL=pg_database_url, NEWSAGG_REDIS_URL=redis_url,
+                              NEWSAGG_SCHEDULE__REDIS_PREFIX=prefix, NEWSAGG_CRAWL__RETRY_TIMES="1")
         wanted = {e["url"] for e in sites.ground_truth() if e["expect"] in EXPECTED}
         yield sites, registry, store, env, wanted
         store.close()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
+from newsagg.demo import local_crawl_env
 from newsagg.demo.server import DemoSites
 
 EXPECTED = ("stored", "paywalled", "syndicated")
@@ -14,16 +14,7 @@ EXPECTED = ("stored", "paywalled", "syndicated")
 
 def crawl_env(database_url: str, **extra: str) -> dict[str, str]:
     """Environment of a `newsagg` child process crawling the local demo sites into database_url."""
-    return {
-        **os.environ,
-        "NEWSAGG_DATABASE_URL": database_url,
-        "NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS": "true",
-        "NEWSAGG_CRAWL__MAX_AGE_DAYS": "0",
-        "NEWSAGG_CRAWL__DOWNLOAD_DELAY": "0",
-        "NEWSAGG_CRAWL__RETRY_TIMES": "1",
-        "NEWSAGG_CONFIG": "/nonexistent/newsagg.toml",
-        **extra,
-    }
+    return local_crawl_env(**{"NEWSAGG_DATABASE_URL": database_url, "NEWSAGG_CRAWL__RETRY_TIMES": "1", **extra})
 
 
 def expected_urls(sites: DemoSites) -> set[str]:
