@@ -1,4 +1,4 @@
-"""Article discovery: URLs and their dates from RSS/Atom feeds (feedparser) and sitemaps (Scrapy's Sitemap).
+"""Article discovery: URLs and their dates from RSS/Atom feeds (feedparser), JSON Feeds and sitemaps (Scrapy's Sitemap).
 
 Feeds and sitemaps are untrusted XML: documents declaring entities are refused before any parser sees them
 (defusedxml's check), sitemaps are parsed by lxml without entity resolution, and gzip is inflated with a size cap.
@@ -7,6 +7,7 @@ Feeds and sitemaps are untrusted XML: documents declaring entities are refused b
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -77,7 +78,27 @@ def parse_date(text: str | None) -> datetime | None:
             return None
 
 
+def parse_json_feed(body: bytes) -> list[Discovered]:
+    """JSON Feed 1.x (jsonfeed.org): feedparser reads only XML feeds."""
+    try:
+        feed = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise BadDocument(f"JSON feed: {exc}") from exc
+    items = feed.get("items") if isinstance(feed, dict) else None
+    if not isinstance(items, list) or not str(feed.get("version", "")).startswith("https://jsonfeed.org/"):
+        raise BadDocument("JSON feed: no version or items")
+    found = []
+    for item in items:
+        link = item.get("url") if isinstance(item, dict) else None
+        if isinstance(link, str) and link.strip():
+            when = item.get("date_published") or item.get("date_modified")
+            found.append(Discovered(link.strip(), parse_date(when) if isinstance(when, str) else None))
+    return found
+
+
 def parse_feed(body: bytes) -> list[Discovered]:
+    if body.lstrip()[:1] == b"{":
+        return parse_json_feed(body)
     refuse_entities(body)
     feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     if not feed.entries and (feed.bozo or not feed.get("version")):

@@ -15,6 +15,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 import zoneinfo
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -127,6 +128,7 @@ class SourceSpec(BaseModel):
     topics: list[str] = Field(default_factory=list)
     url_pattern: Annotated[str | None, AfterValidator(_check_regex)] = None
     verified: bool = True
+    verified_on: date | None = None  # when `newsagg sources add/check` last confirmed it
     extract: ExtractOverrides = Field(default_factory=ExtractOverrides)
 
     @model_validator(mode="after")
@@ -269,6 +271,8 @@ class Registry:
 def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()  # a TOML local date
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if "\\" in value and "'" not in value and not _CONTROL_RE.search(value):

@@ -18,7 +18,8 @@ from rich.table import Table
 from newsagg.config import get_settings
 
 app = typer.Typer(help="newsagg: tech & automotive news aggregator.", no_args_is_help=True)
-sources_app = typer.Typer(help="The source registry: list, import/export OPML.", no_args_is_help=True)
+sources_app = typer.Typer(help="The source registry: list, add by homepage, check, import/export OPML.",
+                          no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 console = Console()
 
@@ -202,6 +203,37 @@ def sources_list(registry: Optional[Path] = typer.Option(None)) -> None:
     for s in Registry.load(registry or get_settings().crawl.sources_file).sources:
         table.add_row(s.name, s.title, str(len(s.feeds)), str(len(s.sitemaps)), "yes" if s.verified else "no")
     console.print(table)
+
+
+@sources_app.command("add")
+def sources_add(
+    url: str = typer.Argument(..., help="The publisher's homepage, e.g. https://electrek.co/"),
+    registry: Optional[Path] = typer.Option(None, help="Registry to add to (default: settings)."),
+    name: Optional[str] = typer.Option(None, help="Source name (default: from the site's name)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Discover and verify, write nothing."),
+) -> None:
+    """Discover a publisher's feeds and sitemaps from its homepage, verify them with a sample article, append it."""
+    from newsagg.source_commands import add_source
+
+    settings = get_settings()
+    raise typer.Exit(add_source(url, registry or settings.crawl.sources_file, settings, console,
+                                name=name, dry_run=dry_run))
+
+
+@sources_app.command("check")
+def sources_check(
+    names: Optional[list[str]] = typer.Argument(None, help="Source names (default: all)."),
+    registry: Optional[Path] = typer.Option(None, help="Registry to check (default: settings)."),
+    fix: bool = typer.Option(False, "--fix", help="Rewrite moved feeds; mark passing sources verified today."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per source on stdout."),
+) -> None:
+    """Fetch each source's feeds, sitemaps and a sample article; a verdict per source; exit 1 if one is broken."""
+    from newsagg.source_commands import check_sources
+
+    settings = get_settings()
+    split = [n for arg in names or [] for n in _split(arg) or []] or None
+    raise typer.Exit(check_sources(split, registry or settings.crawl.sources_file, settings, console,
+                                   fix=fix, as_json=as_json))
 
 
 @sources_app.command("import")

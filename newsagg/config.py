@@ -65,6 +65,42 @@ class CrawlSettings(BaseModel):
     )
 
 
+class SourcesSettings(BaseModel):
+    """`newsagg sources add` / `sources check`: how a publisher is discovered and verified (crawler/sources/)."""
+
+    feed_paths: list[str] = Field(
+        default_factory=lambda: ["/feed", "/feed/", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml",
+                                 "/feed.json"],
+        description="Paths tried, in order, when a homepage links no feed in its <head> (first that parses wins).",
+    )
+    sitemap_paths: list[str] = Field(
+        default_factory=lambda: ["/sitemap.xml", "/sitemap_index.xml", "/news-sitemap.xml", "/sitemap-news.xml"],
+        description="Sitemap paths tried when robots.txt names none.",
+    )
+    sample_attempts: int = Field(default=3, ge=1, le=20, description="Article pages tried for the sample extraction.")
+    index_children: int = Field(
+        default=2, ge=0, le=20, description="Newest children of a sitemap index read (articles, news sitemaps)."
+    )
+
+
+class HealthSettings(BaseModel):
+    """Source health per crawl run (crawler/health.py): when a source's figures fall away from its own history."""
+
+    history_runs: int = Field(default=10, ge=1, description="Earlier runs of a source its latest run is compared to.")
+    min_pages: int = Field(
+        default=5, ge=1, description="Runs with fewer extracted pages of a source are neither judged nor history."
+    )
+    min_history_runs: int = Field(default=1, ge=1, description="Earlier judged runs needed before a source is flagged.")
+    share_rise: float = Field(
+        default=0.3, gt=0, le=1,
+        description="Flag when the share of pages missing body, title, date or author rises this much over the "
+        "source's median.",
+    )
+    body_drop: float = Field(
+        default=0.5, gt=0, lt=1, description="Flag when the median body length falls below this fraction of its median."
+    )
+
+
 class EmbeddingSettings(BaseModel):
     model: str = Field(
         default="all-MiniLM-L6-v2",
@@ -248,6 +284,8 @@ class Settings(BaseSettings):
     related: RelatedSettings = Field(default_factory=RelatedSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":
