@@ -39,7 +39,7 @@ class _Pipeline:
         return cls(crawler)
 
     def drop(self, item: ArticleItem, reason: str, detail: str = "") -> DropItem:
-        record_skip(self.crawler, reason, item.fetched_url, detail)
+        record_skip(self.crawler, reason, item.fetched_url, detail, source=item.source)
         if item.url and item.url != item.fetched_url:
             self.store.mark_seen(item.url, f"skipped/{reason}")
         return DropItem(f"{reason}: {item.fetched_url}")

@@ -10,6 +10,7 @@ from newsagg.store import Store
 
 log = logging.getLogger(__name__)
 SKIP_PREFIX = "newsagg/skipped/"
+SOURCE_SKIP_PREFIX = "newsagg/source_skipped/"  # + "<source>/<reason>": per-source skips for crawler/health.py
 # Skips worth retrying in a later crawl: they are counted but the URL is not marked as seen.
 TRANSIENT = {"timeout", "connection", "dns", "http_429", "http_5xx", "retry_exhausted"}
 
@@ -23,9 +24,13 @@ def get_store(crawler: Crawler) -> Store:
     return store
 
 
-def record_skip(crawler: Crawler, reason: str, url: str | None = None, detail: str = "") -> None:
-    """Count a skipped page by reason (Scrapy stats), log it, and remember permanent skips in the seen-set."""
+def record_skip(crawler: Crawler, reason: str, url: str | None = None, detail: str = "",
+                source: str | None = None) -> None:
+    """Count a skipped page by reason (Scrapy stats; per source too when known), log it, and remember permanent
+    skips in the seen-set."""
     crawler.stats.inc_value(SKIP_PREFIX + reason)
+    if source:
+        crawler.stats.inc_value(f"{SOURCE_SKIP_PREFIX}{source}/{reason}")
     log.info("skipped (%s) %s %s", reason, url or "", detail)
     if url and reason not in TRANSIENT:
         get_store(crawler).mark_seen(url, f"skipped/{reason}")

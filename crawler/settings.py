@@ -51,6 +51,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
+    "crawler.health.SourceHealthRecorder": 510,  # per-source extraction health of the run (template changes)
 }
 
 # newsagg's own knobs, read by the components above.

@@ -90,13 +90,26 @@ def runs(limit: int = typer.Option(10, help="How many recent runs.")) -> None:
     from newsagg.store import Store
 
     table = Table("id", "group", "status", "exit", "started", "seconds", "new", "skipped")
-    for run in Store.from_settings().runs(limit):
+    store = Store.from_settings()
+    for run in store.runs(limit):
         seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
         table.add_row(str(run.id), run.group or "-", run.status, "-" if run.exit_code is None else str(run.exit_code),
                       f"{run.started_at:%Y-%m-%d %H:%M:%S}",
                       f"{seconds:.1f}" if seconds is not None else "-", str(run.stats.get("new", 0)),
                       str(sum(run.skips.values())))
     console.print(table)
+    _print_health_flags(store)
+
+
+def _print_health_flags(store) -> None:
+    """Sources whose latest crawl extracted much worse than their own earlier runs (crawler/health.py)."""
+    from crawler.health import health_flags
+
+    flags = health_flags(store.source_health(runs=get_settings().health.recent_runs), get_settings().health)
+    for flag in flags:
+        console.print(f"[yellow]health: {escape(flag.message)}[/]")
+    if not flags:
+        console.print("[green]health: no source fell away from its own history[/]")
 
 
 def _service():

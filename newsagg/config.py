@@ -87,6 +87,9 @@ class HealthSettings(BaseModel):
     """Source health per crawl run (crawler/health.py): when a source's figures fall away from its own history."""
 
     history_runs: int = Field(default=10, ge=1, description="Earlier runs of a source its latest run is compared to.")
+    recent_runs: int = Field(
+        default=200, ge=2, description="Crawl runs whose health rows are read to judge sources (runs, dashboard)."
+    )
     min_pages: int = Field(
         default=5, ge=1, description="Runs with fewer extracted pages of a source are neither judged nor history."
     )

@@ -141,6 +141,23 @@ class CrawlRun(Base):
     worker: Mapped[str] = mapped_column(String(200), default="", server_default="", doc="host:pid of the crawl.")
 
 
+class SourceHealth(Base):
+    """Per crawl run and source: how extraction went (crawler/health.py), to spot template changes over time."""
+
+    __tablename__ = "source_health"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    pages: Mapped[int] = mapped_column(Integer, default=0, doc="Article pages extracted (stored or not).")
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    missing_body: Mapped[int] = mapped_column(Integer, default=0, doc="Pages whose body is under min_body_words.")
+    missing_title: Mapped[int] = mapped_column(Integer, default=0)
+    missing_date: Mapped[int] = mapped_column(Integer, default=0)
+    missing_author: Mapped[int] = mapped_column(Integer, default=0)
+    median_body_words: Mapped[int] = mapped_column(Integer, default=0)
+    skips: Mapped[dict] = mapped_column(JSON, default=dict, doc="This source's skipped pages by reason.")
+
+
 class Embedding(Base):
     """An article's vector for one model; text_hash lets a rebuild skip unchanged articles."""
 

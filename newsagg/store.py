@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsagg.config import Settings, get_settings
-from newsagg.models import Article, CrawlRun, FeedState, SeenUrl, Source, utcnow
+from newsagg.models import Article, CrawlRun, FeedState, SeenUrl, Source, SourceHealth, utcnow
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -269,3 +269,18 @@ class Store:
     def runs(self, limit: int = 50) -> list[CrawlRun]:
         with self.session() as s:
             return list(s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
+
+    # ---- source health per run (written by crawler/health.py) ------------------------------------------
+    def save_source_health(self, rows: Sequence[SourceHealth]) -> None:
+        with self.session() as s:
+            for row in rows:
+                s.merge(row)
+
+    def source_health(self, runs: int = 50, source: str | None = None) -> list[SourceHealth]:
+        """Health rows of the newest `runs` crawl runs (newest run first), optionally of one source."""
+        recent = select(CrawlRun.id).order_by(CrawlRun.id.desc()).limit(runs).scalar_subquery()
+        stmt = select(SourceHealth).where(SourceHealth.run_id.in_(recent))
+        if source:
+            stmt = stmt.where(SourceHealth.source == source)
+        with self.session() as s:
+            return list(s.scalars(stmt.order_by(SourceHealth.run_id.desc(), SourceHealth.source)))

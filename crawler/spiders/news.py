@@ -107,7 +107,7 @@ class NewsSpider(scrapy.Spider):
         except (HostileXml, BadDocument) as exc:
             self._feed_states.pop(response.request.url, None)
             record_skip(self.crawler, "hostile_xml" if isinstance(exc, HostileXml) else "bad_feed", None,
-                        f"{response.url}: {exc}")
+                        f"{response.url}: {exc}", source=source.name)
             return
         yield from self._article_requests(entries, source)
 
@@ -120,14 +120,14 @@ class NewsSpider(scrapy.Spider):
         except (HostileXml, BadDocument) as exc:
             self._feed_states.pop(response.request.url, None)
             record_skip(self.crawler, "hostile_xml" if isinstance(exc, HostileXml) else "bad_sitemap", None,
-                        f"{response.url}: {exc}")
+                        f"{response.url}: {exc}", source=source.name)
             return
         if not content.is_index:
             yield from self._article_requests(content.entries, source)
             return
         for child in content.entries:
             if depth >= MAX_SITEMAP_DEPTH:
-                record_skip(self.crawler, "sitemap_too_deep", None, child.url)
+                record_skip(self.crawler, "sitemap_too_deep", None, child.url, source=source.name)
             elif self._fresh(child) and is_http_url(child.url) and source.allows(child.url):
                 yield self._document_request(child.url, source, self.parse_sitemap, depth + 1)
 
@@ -139,7 +139,7 @@ class NewsSpider(scrapy.Spider):
         candidates: dict[str, Discovered] = {}
         for entry in entries:
             if not is_http_url(entry.url):
-                record_skip(self.crawler, "bad_url", None, entry.url[:200])
+                record_skip(self.crawler, "bad_url", None, entry.url[:200], source=source.name)
             elif not source.allows(entry.url):
                 self.crawler.stats.inc_value("newsagg/discovery/offsite")
             elif not self._fresh(entry):
@@ -162,10 +162,10 @@ class NewsSpider(scrapy.Spider):
         url = response.request.url
         ctype = (response.headers.get("Content-Type") or b"").split(b";")[0].strip().lower()
         if ctype and ctype not in HTML_TYPES:
-            record_skip(self.crawler, "not_html", url, ctype.decode("latin-1"))
+            record_skip(self.crawler, "not_html", url, ctype.decode("latin-1"), source=source.name)
             return
         if not response.body.strip():
-            record_skip(self.crawler, "empty_body", url)
+            record_skip(self.crawler, "empty_body", url, source=source.name)
             return
         html = decode_html(response)
         overrides = ExtractOverrides(source.extract.body_selector, list(source.extract.drop_selectors))
@@ -173,7 +173,7 @@ class NewsSpider(scrapy.Spider):
             extracted = extract_article(html, response.url, default_timezone=source.timezone, overrides=overrides)
         except Exception as exc:  # noqa: BLE001 — one odd page must never end the crawl
             self.logger.exception("extraction failed for %s", url)
-            record_skip(self.crawler, "extract_error", url, repr(exc)[:200])
+            record_skip(self.crawler, "extract_error", url, repr(exc)[:200], source=source.name)
             return
         self.crawler.stats.inc_value("newsagg/pages/articles")
         yield ArticleItem(source=source.name, fetched_url=url, response_url=response.url,
@@ -183,7 +183,9 @@ class NewsSpider(scrapy.Spider):
         request = failure.request
         reason = failure_reason(failure)
         is_document = request.meta.get("newsagg_document") or request.url.endswith("/robots.txt")
-        record_skip(self.crawler, reason, None if is_document else request.url, request.url)
+        source = request.cb_kwargs.get("source")
+        record_skip(self.crawler, reason, None if is_document else request.url, request.url,
+                    source=source.name if source is not None else None)
 
     def _save_feed_states(self, spider, reason: str) -> None:
         # Only a crawl that finished may skip unchanged feeds next time: after a crash or a kill, the next run

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from newsagg.demo.content import OUTLETS, DemoPage, build_pages, pages_by_outlet
 from newsagg.demo.feeds import render_atom, render_news_sitemap, render_rss, render_sitemap, render_sitemap_index
-from newsagg.demo.templates import SITE_NAMES, render_article, render_home
+from newsagg.demo.templates import SITE_NAMES, render_article, render_home, render_redesigned
 
 TIMEZONES = {
     "voltwire": "UTC",
@@ -80,6 +80,7 @@ class DemoSites:
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._servers: list[ThreadingHTTPServer] = []
+        self.redesigned: set[str] = set()  # outlets whose article pages use render_redesigned (health tests)
 
     # ---- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> "DemoSites":
@@ -180,6 +181,8 @@ class DemoSites:
 
 # ---- request handling ----------------------------------------------------------------------------------
 def _article_html(sites: DemoSites, page: DemoPage, amp: bool) -> tuple[bytes, str]:
+    if page.outlet in sites.redesigned:
+        return render_redesigned(page).encode("utf-8"), "text/html; charset=utf-8"
     html = render_article(page, sites.url_for, amp=amp)
     if page.defect in ("wrong-charset", "no-charset"):
         html = typographic(html)

@@ -220,6 +220,18 @@ def render_article(page: DemoPage, url_for: UrlFor, amp: bool = False) -> str:
     )
 
 
+def render_redesigned(page: DemoPage) -> str:
+    """The same article after a redesign into a client-rendered app: the text moves into a JSON blob a script
+    renders, the structured metadata and the byline are gone — the template change that breaks extraction silently."""
+    a = page.article
+    state = json.dumps({"headline": a.title, "paragraphs": _body_text(page)}).replace("</", "<\\/")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(a.title)} | "
+            f"{escape(SITE_NAMES[page.outlet])}</title></head><body><div id='app'><h1>{escape(a.title)}</h1>"
+            f"<div class='story-root' data-hydrate='story'></div></div>"
+            f"<script id='__STATE__' type='application/json'>{state}</script><script src='/static/app.js'></script>"
+            f"</body></html>")
+
+
 def render_home(outlet: str, pages: list[DemoPage], url_for: UrlFor) -> str:
     items = "\n".join(
         f'<li><a href="{escape(url_for(outlet, p.path))}">{escape(p.article.title)}</a></li>' for p in pages[:30]
