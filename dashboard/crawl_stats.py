@@ -1,4 +1,5 @@
-"""Crawl health in numbers for the Sources & crawls page: per-source counts, crawl runs, articles per day."""
+"""Crawl health in numbers for the Sources & crawls page: per-source counts, crawl runs, articles per day, and each
+source's extraction health per run with the flags of crawler/health.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
+from crawler.health import FIELDS, HealthFlag, health_flags, share
 from dashboard.data import QUERY_TTL, store_for
+from newsagg.config import get_settings
 from newsagg.models import Article, Source
 
 
@@ -99,4 +102,44 @@ def skips_frame(runs: list[RunRow]) -> pd.DataFrame:
     return pd.DataFrame(
         [(f"#{r.id}", reason, n) for r in reversed(runs) for reason, n in sorted(r.skips.items())],
         columns=["run", "reason", "pages"],
+    )
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    """One run's figures for one source (the fields of newsagg.models.SourceHealth, detached from the session)."""
+
+    run_id: int
+    source: str
+    pages: int
+    stored: int
+    missing_body: int
+    missing_title: int
+    missing_date: int
+    missing_author: int
+    median_body_words: int
+    skips: dict = field(default_factory=dict)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def source_health(db: str, runs: int) -> list[HealthRow]:
+    return [HealthRow(r.run_id, r.source, r.pages, r.stored, r.missing_body, r.missing_title, r.missing_date,
+                      r.missing_author, r.median_body_words, dict(r.skips or {}))
+            for r in store_for(db).source_health(runs=runs)]
+
+
+def source_health_flags(rows: list[HealthRow]) -> list[HealthFlag]:
+    return health_flags(rows, get_settings().health)
+
+
+def health_frame(rows: list[HealthRow]) -> pd.DataFrame:
+    """One row per run and source, oldest run first: shares missing each field, median body, skipped pages."""
+    return pd.DataFrame(
+        [{"run": f"#{r.run_id}", "source": r.source, "pages": r.pages, "stored": r.stored,
+          **{f"missing {what}": round(share(r, what), 3) for what in FIELDS},
+          "median body words": r.median_body_words, "skipped": sum(r.skips.values()),
+          "skips": ", ".join(f"{k} {v}" for k, v in sorted(r.skips.items()))}
+         for r in sorted(rows, key=lambda r: (r.run_id, r.source))],
+        columns=["run", "source", "pages", "stored", *(f"missing {w}" for w in FIELDS), "median body words",
+                 "skipped", "skips"],
     )

@@ -1,5 +1,6 @@
-"""Sources & crawls: is the crawl healthy? Per-source counts and last success, crawl-run history (what each run
-found, what it skipped and why), skips by reason and articles per day — charts first, tables below them.
+"""Sources & crawls: is the crawl healthy? Per-source counts and last success, each source's extraction health per
+run (flagged when it falls away from its own history: a template change), crawl-run history (what each run found,
+what it skipped and why), skips by reason and articles per day — charts first, tables below them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.cards import fmt_time
-from dashboard.crawl_stats import articles_per_day, crawl_health, runs_frame, skips_frame
+from dashboard.crawl_stats import (articles_per_day, crawl_health, health_frame, runs_frame, skips_frame,
+                                  source_health, source_health_flags)
+from newsagg.config import get_settings
 from dashboard.safe_text import http_url
 
 CHART_MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
@@ -41,6 +44,30 @@ def per_source(health) -> None:
         column_config={"homepage": st.column_config.LinkColumn("homepage")},
         hide_index=True,
     )
+
+
+HEALTH_FIGURES = ["missing body", "missing title", "missing date", "missing author", "median body words"]
+
+
+def health(db: str) -> None:
+    st.subheader("Source health", anchor=False)
+    rows = source_health(db, get_settings().health.recent_runs)
+    if not rows:
+        st.caption("No crawl has recorded source health yet.")
+        return
+    flags = source_health_flags(rows)
+    for flag in flags:
+        st.warning(flag.message, icon="⚠️")
+    if not flags:
+        st.success("No source fell away from its own history.")
+    figure = st.segmented_control("Figure", HEALTH_FIGURES, default="missing body", key="sources_health_figure")
+    frame = health_frame(rows)
+    fig = px.line(frame, x="run", y=figure or "missing body", color="source", markers=True,
+                  title=f"Source health per run: {figure or 'missing body'}")
+    fig.update_layout(height=340, margin=CHART_MARGIN, xaxis_type="category")
+    st.plotly_chart(fig, key="sources_health")
+    latest = frame.drop_duplicates("source", keep="last").sort_values("source")
+    st.dataframe(latest, hide_index=True)
 
 
 def per_day(db: str) -> None:
@@ -95,5 +122,6 @@ if not crawl.sources and not crawl.runs:
     st.stop()
 headline(crawl)
 per_source(crawl)
+health(database)
 per_day(database)
 crawl_runs(crawl)

@@ -192,3 +192,32 @@ def test_every_page_explains_an_empty_store(monkeypatch, tmp_path):
     assert "No articles yet" in open_page().info[0].value
     for page in ("views/article.py", "views/stories.py", "views/sources.py", "views/map.py"):
         assert open_page(page).info, page
+
+
+def test_sources_page_charts_source_health_and_flags_a_template_change(monkeypatch, tmp_path):
+    from newsagg.models import SourceHealth
+    from newsagg.store import Store
+
+    url = f"sqlite:///{tmp_path / 'health.db'}"
+    store = Store(url)
+    for name in ("voltwire", "gigadrive"):  # as a crawl registers its sources
+        store.ensure_source(name, f"https://{name}.example/")
+    for n in range(3):  # two healthy runs, then voltwire's pages lose their dates
+        run = store.start_run("", ["voltwire", "gigadrive"])
+        store.finish_run(run, "finished", {"pages": 40}, {})
+        store.save_source_health([
+            SourceHealth(run_id=run, source="voltwire", pages=20, stored=20, missing_body=0, missing_title=0,
+                         missing_date=19 if n == 2 else 0, missing_author=0, median_body_words=400, skips={}),
+            SourceHealth(run_id=run, source="gigadrive", pages=20, stored=18, missing_body=0, missing_title=0,
+                         missing_date=0, missing_author=2, median_body_words=350, skips={"off_topic": 2}),
+        ])
+    store.close()
+    point_app_at(monkeypatch, url, tmp_path)
+    at = open_page("views/sources.py")
+    assert [w.value for w in at.warning] == [
+        "voltwire: run 3: 95% of pages without date, usually 0% — template change?"]
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    health = next(c for c in charts if c["layout"]["title"]["text"].startswith("Source health per run"))
+    assert {trace["name"] for trace in health["data"]} == {"voltwire", "gigadrive"}
+    at.segmented_control(key="sources_health_figure").set_value("missing date").run()
+    assert not at.exception
