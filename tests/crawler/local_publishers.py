@@ -11,12 +11,11 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from test_hostile import BILLION_LAUGHS  # noqa: F401 — one hostile sitemap for both suites
+
 PARA = ("<p>BYD and Tesla are cutting the price of battery packs for their electric cars, while charging networks "
         "in Europe and China keep growing; part {i} of the {slug} report follows the makers, the suppliers and the "
         "regulators who decide how quickly drivers switch to electric vehicles this year.</p>")
-BILLION_LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
-<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
-<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://x/&lol2;</loc></url></urlset>"""
 
 
 def article_html(slug: str, offset: str, lang: str = "en") -> bytes:

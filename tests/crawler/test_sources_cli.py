@@ -17,8 +17,8 @@ import pytest
 
 from crawler.registry import Registry
 from newsagg.demo import local_crawl_env
-from tests.crawler.local_publishers import (BILLION_LAUGHS, Site, gzip_bomb, homepage, json_feed, rss, sitemap,
-                                            sitemap_index)
+from local_publishers import (BILLION_LAUGHS, Site, gzip_bomb, homepage, json_feed, rss, sitemap,
+                             sitemap_index)
 
 REGISTRY_HEAD = "# my publishers — hand-written comment that must survive\n\n"
 
