@@ -188,3 +188,29 @@ def test_check_verdicts_json_and_fix(sites, tmp_path):
     assert text.startswith(REGISTRY_HEAD) and "# broken: a comment kept by --fix" in text
     proc = newsagg("sources", "check", "moved", "--registry", str(registry))
     assert proc.returncode == 0 and "moved ok" in proc.stdout.replace("  ", " "), proc.stdout
+
+
+def test_two_commands_add_demo_outlets_and_crawl_them(tmp_path):
+    """The README's two commands on the demo outlets: `sources add` their homepages, then `crawl` the result."""
+    from newsagg.demo.server import TIMEZONES, DemoSites
+    from newsagg.store import Store
+
+    registry, database = tmp_path / "mine.toml", f"sqlite:///{tmp_path / 'store.db'}"
+    with DemoSites() as demo:
+        for outlet in ("voltwire", "gigadrive"):  # a feed at a common path; only a robots.txt news sitemap
+            proc = newsagg("sources", "add", demo.base_url(outlet) + "/", "--registry", str(registry))
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        added = Registry.load(registry)
+        assert [s.name for s in added] == ["voltwire", "gigadrive-daily"]
+        assert added.get("voltwire").feeds == [demo.url_for("voltwire", "/feed.xml")]
+        assert added.get("gigadrive-daily").timezone == TIMEZONES["gigadrive"]
+        crawl = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--quiet"],
+                               env=local_crawl_env(NEWSAGG_DATABASE_URL=database), capture_output=True, text=True,
+                               timeout=300)
+        assert crawl.returncode == 0, crawl.stdout[-2000:] + crawl.stderr[-2000:]
+    store = Store(database)
+    try:
+        counts = {source.name: n for source, n, _ in store.sources()}
+    finally:
+        store.close()
+    assert counts["voltwire"] > 10 and counts["gigadrive-daily"] > 10
