@@ -142,6 +142,9 @@ async def discover(fetcher: Fetcher, url: str, settings: Settings, taken_names: 
     if not found.sample.ok:
         found.problems.append(f"no sample article extracted: {found.sample.problem}")
         return found
+    if not dates and found.sample.dates:  # undated feeds: the article page's own dates are the next best hint
+        found.timezone, found.timezone_reason = timezone_hint(found.sample.dates, home.language,
+                                                              urlsplit(home.url).hostname or "")
     language = language_tag(home.language, found.sample.language) or "en"
     found.spec = draft.model_copy(update={"language": language, "timezone": found.timezone})
     return found
