@@ -21,7 +21,11 @@ VERDICT_STYLE = {"ok": "green", "degraded": "yellow", "broken": "red"}
 
 
 def _documents_table(title: str, documents) -> Table:
-    table = Table("url", "found by", "status", "entries", "newest", "result", title=title, title_justify="left")
+    table = Table(title=title, title_justify="left")
+    table.add_column("url", overflow="fold")  # URLs wrap whole instead of being cut off in narrow terminals
+    for column in ("found by", "status", "entries", "newest"):
+        table.add_column(column)
+    table.add_column("result", overflow="fold")
     for d in documents:
         hops = f" → {d.final_url} ({', '.join(str(s) for s, _ in d.redirects)})" if d.redirects else ""
         result = "[green]ok[/]" if d.ok else f"[red]{escape(d.problem or '')}[/] {escape(d.detail)}"
