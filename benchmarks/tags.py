@@ -7,7 +7,8 @@ on the same articles in the same run:
 - mentions: the same rule on the current lexicon (guards, more companies), to separate lexicon from method;
 - about: crawler/topics.py (salience: title, lead, share and frequency of sentences; themes by density).
 Micro precision / recall / F1 overall and per tag kind, and per half of the events (split by event id) to show
-the figures do not hinge on a few events. Last line: JSON.
+the figures do not hinge on a few events; and the time each takes per article (median of 5 passes; all three use
+the current matcher in crawler/lexicon.py, so the column compares rules, not matchers). Last line: JSON.
 
     python benchmarks/tags.py
 """
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,6 +70,17 @@ def _prf(tp: int, predicted: int, labelled: int) -> dict:
             "labelled": labelled}
 
 
+def ms_per_article(articles: list[dict], predict: Callable[[dict], list[str]], passes: int = 5) -> float:
+    """Median over passes of the time to tag every article once."""
+    times = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        for a in articles:
+            predict(a)
+        times.append((time.perf_counter() - start) * 1000 / len(articles))
+    return statistics.median(times)
+
+
 def taggers() -> dict[str, Callable[[dict], list[str]]]:
     before = RelevanceScorer(HERE / "lexicon_before.toml")
     mentions = RelevanceScorer()
@@ -89,15 +103,16 @@ def main() -> None:
     results = {}
     print(f"{len(articles)} labelled articles, {len(events)} events\n")
     print(f"{'tagger':32} {'P':>6} {'R':>6} {'F1':>6} | {'company P':>9} {'R':>6} | {'theme P':>7} {'R':>6} | "
-          f"{'F1 half a':>9} {'b':>6}")
+          f"{'F1 half a':>9} {'b':>6} | {'ms/article':>10}")
     for name, predict in taggers().items():
         r = score(articles, predict, kinds)
         r["halves"] = {h: score(part, predict, kinds)["all"]["f1"] for h, part in halves.items()}
+        r["ms_per_article"] = round(ms_per_article(articles, predict), 2)
         results[name] = r
         print(f"{name:32} {r['all']['precision']:6.3f} {r['all']['recall']:6.3f} {r['all']['f1']:6.3f} | "
               f"{r['company']['precision']:9.3f} {r['company']['recall']:6.3f} | "
               f"{r['theme']['precision']:7.3f} {r['theme']['recall']:6.3f} | "
-              f"{r['halves']['a']:9.3f} {r['halves']['b']:6.3f}")
+              f"{r['halves']['a']:9.3f} {r['halves']['b']:6.3f} | {r['ms_per_article']:10.2f}")
     print("\nexamples (today -> about):")
     for a in articles:
         if (a["event"], a["outlet"]) in {("tesla-cheaper-model-y-standard", "voltwire"),

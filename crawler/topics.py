@@ -9,6 +9,7 @@ sentences. All weights are data in lexicon.toml's [about] table; nothing here kn
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,19 +32,33 @@ class Topics:
 
 @dataclass(frozen=True)
 class _Text:
-    """The article cut into what salience looks at."""
+    """The article as one string (title, summary, body on lines of their own) and where its parts lie in it."""
 
-    title: str
-    lead: str
-    sentences: list[str]
+    text: str
+    sentences: list[tuple[int, int]]  # [start, end) of each sentence; the title is the first
+    lead_end: int  # the lead (summary and first paragraph) runs from the end of the title to here
 
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> "_Text":
-        paragraphs = [p for p in re.split(r"\n\s*\n|\n", body or "") if p.strip()]
-        body_sentences = [s for s in _SENTENCE_END.split(body or "") if s.strip()]
-        first = paragraphs[0] if len(paragraphs) > 1 else " ".join(body_sentences[:2])
-        summary_sentences = [s for s in _SENTENCE_END.split(summary or "") if s.strip()]
-        return cls(title or "", f"{summary or ''}\n{first}", [title or "", *summary_sentences, *body_sentences])
+        title, summary, body = (title or "").replace("\n", " "), summary or "", body or ""
+        text = f"{title}\n{summary}\n{body}"
+        sentences, start = [(0, len(title))], len(title) + 1  # the title is one sentence, whatever its stops
+        for cut in _SENTENCE_END.finditer(text, start):
+            if cut.start() > start:
+                sentences.append((start, cut.start()))
+            start = cut.end()
+        if start < len(text):
+            sentences.append((start, len(text)))
+        body_start = len(title) + len(summary) + 2
+        first_break = body.find("\n")
+        lead_end = body_start + (first_break if first_break > 0 else len(body))
+        if first_break < 0:  # one block of text: its first two sentences stand in for a first paragraph
+            later = [e for s, e in sentences if s >= body_start]
+            lead_end = later[1] if len(later) > 1 else lead_end
+        return cls(text, sentences, lead_end)
+
+    def sentence_of(self, position: int) -> int:
+        return bisect_right([s for s, _ in self.sentences], position) - 1
 
 
 class TopicTagger:
@@ -55,14 +70,18 @@ class TopicTagger:
 
     def topics(self, title: str, summary: str, body: str) -> Topics:
         text = _Text.of(title, summary, body)
-        per_sentence = [self.lexicon.mentions(s) for s in text.sentences]
-        title_mentions, lead_tags = per_sentence[0], {m.tag for m in self.lexicon.mentions(text.lead) if m.topical}
-        company_n = Counter(t for ms in per_sentence for t in {m.tag for m in ms if m.kind == "company"})
-        theme_n = Counter(t for ms in per_sentence for t in {m.tag for m in ms if m.kind == "theme" and m.topical})
+        mentions = self.lexicon.mentions(text.text)
+        title_end = text.sentences[0][1] if text.sentences else 0
+        title_mentions = [m for m in mentions if m.start < title_end]
+        lead_tags = {m.tag for m in mentions if title_end < m.start < text.lead_end and m.topical}
+        company_n = Counter(t for t, _ in {(m.tag, text.sentence_of(m.start)) for m in mentions
+                                           if m.kind == "company"})
+        theme_n = Counter(t for t, _ in {(m.tag, text.sentence_of(m.start)) for m in mentions
+                                         if m.kind == "theme" and m.topical})
         salience: dict[str, float] = {}
         top = max(company_n.values(), default=1)
         for tag, n in company_n.items():
-            salience[tag] = self._company(tag, n, top, title, title_mentions, lead_tags)
+            salience[tag] = self._company(tag, n, top, text.text, title_mentions, lead_tags)
         for tag, n in theme_n.items():
             salience[tag] = self._theme(tag, n, len(text.sentences), title_mentions, lead_tags)
         by_salience = sorted(salience, key=lambda t: -salience[t])
