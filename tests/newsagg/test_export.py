@@ -196,3 +196,24 @@ def test_cli(tmp_path):
                          (["--source", "nobody"], "no source named"), (["--format", "xml"], "unknown format")):
         done = run_cli(tmp_path, *bad)
         assert done.returncode == 2 and message in done.stderr, (bad, done.stderr)
+
+
+def test_export_memory_stays_about_one_page(sqlite_store, tmp_path):
+    """2,000 articles of 20 kB (40 MB of text) exported in pages of 50: the peak stays near one page, not the store."""
+    import tracemalloc
+
+    source = sqlite_store.ensure_source("voltwire")
+    body = "Xiaomi SU7 deliveries. " * 870  # ~20 kB
+    for start in range(0, 2000, 250):
+        with sqlite_store.session() as s:
+            s.add_all(Article(url=f"https://v.example/{n}", source_id=source, title=f"A {n}", body=body, tags=["ev"],
+                              content_hash=f"m{n}", published_at=T0) for n in range(start, start + 250))
+    export_articles(sqlite_store, ExportFilter(), "jsonl", tmp_path / "warm.jsonl", batch=50)  # warm caches
+    tracemalloc.start()
+    try:
+        n = export_articles(sqlite_store, ExportFilter(), "jsonl", tmp_path / "all.jsonl", batch=50)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert n == 2000 and (tmp_path / "all.jsonl").stat().st_size > 40_000_000
+    assert peak < 8_000_000, f"peak {peak / 1e6:.1f} MB for 40 MB of rows"
