@@ -37,10 +37,11 @@ class _Text:
     text: str
     sentences: list[tuple[int, int]]  # [start, end) of each sentence; the title is the first
     lead_end: int  # the lead (summary and first paragraph) runs from the end of the title to here
+    starts: tuple[int, ...] = ()  # sentence starts, for finding a mention's sentence by bisection
 
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> "_Text":
-        title, summary, body = (title or "").replace("\n", " "), summary or "", body or ""
+        title, summary, body = (title or "").replace("\n", " "), summary or "", (body or "").strip()
         text = f"{title}\n{summary}\n{body}"
         sentences, start = [(0, len(title))], len(title) + 1  # the title is one sentence, whatever its stops
         for cut in _SENTENCE_END.finditer(text, start):
@@ -55,10 +56,10 @@ class _Text:
         if first_break < 0:  # one block of text: its first two sentences stand in for a first paragraph
             later = [e for s, e in sentences if s >= body_start]
             lead_end = later[1] if len(later) > 1 else lead_end
-        return cls(text, sentences, lead_end)
+        return cls(text, sentences, lead_end, tuple(s for s, _ in sentences))
 
     def sentence_of(self, position: int) -> int:
-        return bisect_right([s for s, _ in self.sentences], position) - 1
+        return bisect_right(self.starts, position) - 1
 
 
 class TopicTagger:
@@ -81,7 +82,7 @@ class TopicTagger:
         salience: dict[str, float] = {}
         top = max(company_n.values(), default=1)
         for tag, n in company_n.items():
-            salience[tag] = self._company(tag, n, top, text.text, title_mentions, lead_tags)
+            salience[tag] = self._company(tag, n, top, text.text[:title_end], title_mentions, lead_tags)
         for tag, n in theme_n.items():
             salience[tag] = self._theme(tag, n, len(text.sentences), title_mentions, lead_tags)
         by_salience = sorted(salience, key=lambda t: -salience[t])
