@@ -395,7 +395,7 @@ def export_command(
                        story=story)
     store = Store.from_settings(settings)
     err = Console(stderr=True)
-    if source and source not in {src.name for src, _, _ in store.sources()}:
+    if source and not store.has_source(source):
         err.print(f"[red]no source named {escape(source)} in the store[/]")
         raise typer.Exit(2)
     try:

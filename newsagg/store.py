@@ -145,6 +145,10 @@ class Store:
                     raise
         return self._source_ids[name]
 
+    def has_source(self, name: str) -> bool:
+        with self.session() as s:
+            return s.scalar(select(Source.id).where(Source.name == name)) is not None
+
     def sources(self) -> list[tuple[Source, int, datetime | None]]:
         """Each source with its article count and newest fetch time."""
         with self.session() as s:
