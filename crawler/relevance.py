@@ -1,4 +1,5 @@
-"""Tech & auto relevance: a score in [0, 1] and tags (companies, themes) from the lexicon in lexicon.toml.
+"""Tech & auto relevance: a score in [0, 1] and every lexicon tag mentioned (crawler/topics.py decides which of
+them the article is about).
 
 Hand-written rather than a trained classifier on purpose: it is transparent (tags double as the reason shown to
 users), needs no training data, and a publisher-specific lexicon is a TOML edit away.

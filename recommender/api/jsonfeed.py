@@ -1,8 +1,8 @@
 """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) of stored articles, beside the Atom feed (atom.py).
 
-Scraped text goes out as text only (`content_text`, `summary`, `title`), never as `content_html`, so a reader has
-nothing to render; characters JSON or UTF-8 cannot carry (lone surrogates) and control characters are dropped
-as in the Atom feed, and `<`, `>`, `&` are written as \\u escapes so the document is also safe inside a <script>
+Scraped text goes out as text only (`content_text` is the summary, as in Atom: never the body), never as
+`content_html`, so a reader has nothing to render; characters JSON or UTF-8 cannot carry (lone surrogates) and
+control characters are dropped as in the Atom feed, and `<`, `>`, `&` are written as \\u escapes so the document is also safe inside a <script>
 element. Links are only http(s).
 """
 
@@ -19,7 +19,6 @@ from recommender.api.atom import xml_text
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 JSON_FEED_MEDIA_TYPE = "application/feed+json"
 _HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
-CONTENT_WORDS = 300  # content_text is the start of the body: a feed entry, not a copy of the article
 
 
 def _stamp(ts: datetime | None) -> str | None:
@@ -46,14 +45,14 @@ def json_feed(articles: Sequence[Article], *, title: str, feed_url: str, home_pa
 
 
 def _item(article: Article, item_id: str) -> dict:
-    body = xml_text(article.body)
     summary = xml_text(article.summary)
-    content = " ".join(body.split()[:CONTENT_WORDS]) or summary or xml_text(article.title)
     return {
         "id": item_id,
         "url": _http(article.url),
         "title": xml_text(article.title),
-        "content_text": content,  # required: content_html or content_text; scraped text is never sent as HTML
+        # required: content_html or content_text. The summary, as in the Atom feed: the body stays with its
+        # publisher (the API never serves it), and scraped text is never sent as HTML.
+        "content_text": summary or xml_text(article.title),
         "summary": summary or None,
         "image": _http(article.lead_image),
         "date_published": _stamp(article.published_at),
