@@ -23,5 +23,6 @@ class ArticleItem:
     near_dup_group: int | None = None
     relevance: float = 0.0  # RelevancePipeline
     tags: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
     signature: Any = field(default=None, repr=False)  # the body's MinHash, for the near-duplicate index
     article_id: int | None = None  # StorePipeline

@@ -18,6 +18,7 @@ from crawler.dedupe import NearDuplicateIndex, content_hash, minhash_of, signatu
 from crawler.items import ArticleItem
 from crawler.relevance import default_scorer
 from crawler.runtime import get_store, record_skip
+from crawler.topics import default_tagger
 from newsagg.models import Article
 from newsagg.store import DuplicateArticle
 from newsagg.urls import canonical_url, is_http_url
@@ -158,13 +159,17 @@ class NearDuplicatePipeline(_Pipeline):
 
 
 class RelevancePipeline(_Pipeline):
-    """Tech & auto relevance score and tags; off-topic articles are dropped and counted."""
+    """Tech & auto relevance score; tags of what the article is about and the companies it mentions
+    (crawler/topics.py); off-topic articles are dropped and counted."""
 
     def process_item(self, item: ArticleItem):
-        relevance = default_scorer().score(item.extracted.title, item.extracted.body)
+        ex = item.extracted
+        relevance = default_scorer().score(ex.title, ex.body)
+        topics = default_tagger().topics(ex.title, ex.summary, ex.body)
         item.relevance = relevance.score
-        keywords = [k.strip().lower() for k in item.extracted.tags if k.strip()]
-        item.tags = list(dict.fromkeys(relevance.tags + keywords))[:25]
+        keywords = [k.strip().lower() for k in ex.tags if k.strip()]  # the publisher's own tags
+        item.tags = list(dict.fromkeys(topics.tags + keywords))[:25]
+        item.entities = topics.entities[:25]
         if relevance.score < self.settings.getfloat("NEWSAGG_MIN_RELEVANCE", 0.35):
             raise self.drop(item, "off_topic", f"score {relevance.score}")
         return item
@@ -178,8 +183,9 @@ class StorePipeline(_Pipeline):
         article = Article(
             url=item.url, source_id=self.store.ensure_source(item.source), title=ex.title, authors=ex.authors,
             published_at=ex.published, updated_at=ex.updated, language=ex.language, lead_image=ex.lead_image,
-            summary=ex.summary, body=ex.body, tags=item.tags, relevance=item.relevance, paywalled=ex.paywalled,
-            content_hash=item.content_hash, near_dup_group=item.near_dup_group, minhash=item.minhash,
+            summary=ex.summary, body=ex.body, tags=item.tags, entities=item.entities, relevance=item.relevance,
+            paywalled=ex.paywalled, content_hash=item.content_hash, near_dup_group=item.near_dup_group,
+            minhash=item.minhash,
         )
         article.raw_html = item.raw_html
         try:

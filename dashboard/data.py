@@ -39,6 +39,7 @@ class ArticleView:
     paywalled: bool
     near_dup_group: int | None
     body: str = ""
+    entities: tuple[str, ...] = ()  # companies mentioned (tags are what it is about)
 
     @classmethod
     def of(cls, a: Article, with_body: bool = False) -> "ArticleView":
@@ -47,6 +48,7 @@ class ArticleView:
             updated=a.updated_at, fetched=a.fetched_at, authors=tuple(a.authors or ()), tags=tuple(a.tags or ()),
             summary=a.summary or "", lead_image=a.lead_image, paywalled=bool(a.paywalled),
             near_dup_group=a.near_dup_group, body=(a.body or "") if with_body else "",
+            entities=tuple(a.entities or ()),
         )
 
 

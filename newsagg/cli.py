@@ -404,6 +404,71 @@ def up() -> None:
     raise typer.Exit(supervisor.run())
 
 
+def _moment(value: Optional[str], option: str):
+    """An ISO date or date-time; without an offset it is UTC."""
+    from datetime import datetime, timezone
+
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        Console(stderr=True).print(f"[red]{option} must be an ISO date or date-time (2024-03-28, 2024-03-28T12:00+08:00), "
+                      f"not {value!r}[/]")
+        raise typer.Exit(2)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@app.command("export")
+def export_command(
+    format: str = typer.Option("jsonl", "--format", help="jsonl | csv | parquet"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: stdout; "
+                                          "parquet needs a file)."),
+    source: Optional[str] = typer.Option(None, help="Only this source."),
+    tag: Optional[str] = typer.Option(None, help="Only articles with this tag."),
+    since: Optional[str] = typer.Option(None, help="Published at or after (ISO date or date-time; UTC if no offset)."),
+    until: Optional[str] = typer.Option(None, help="Published before."),
+    story: Optional[int] = typer.Option(None, help="Only the articles of this story id."),
+    batch_size: Optional[int] = typer.Option(None, min=1, help="Rows per page / row group (default: settings)."),
+) -> None:
+    """Export stored articles, with story ids and also-in groups, streamed from the store (constant memory)."""
+    from newsagg.export import ExportError, export_articles
+    from newsagg.store import ExportFilter, Store
+
+    settings = get_settings()
+    flt = ExportFilter(source=source, tag=tag, since=_moment(since, "--since"), until=_moment(until, "--until"),
+                       story=story)
+    store = Store.from_settings(settings)
+    err = Console(stderr=True)
+    if source and not store.has_source(source):
+        err.print(f"[red]no source named {escape(source)} in the store[/]")
+        raise typer.Exit(2)
+    try:
+        n = export_articles(store, flt, format, output, batch=batch_size or settings.export.batch_size,
+                            guard_formulas=settings.export.csv_guard_formulas, stdout=sys.stdout.buffer)
+    except ExportError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    err.print(f"exported {n} article(s) as {format}" + (f" to {output}" if output else ""))
+
+
+@app.command()
+def retag(
+    batch_size: int = typer.Option(500, min=1, help="Articles read and written per page."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would change; write nothing."),
+) -> None:
+    """Recompute tags ("about"), entities (mentions) and relevance of stored articles from their stored text."""
+    from crawler.retag import retag_store
+    from newsagg.store import Store
+
+    with console.status("re-tagging…"):
+        stats = retag_store(Store.from_settings(), batch=batch_size, dry_run=dry_run)
+    verb = "would change" if dry_run else "changed"
+    console.print(f"{stats.articles} article(s) read, {stats.changed} {verb}"
+                  + ("" if dry_run or not stats.changed else
+                     " — run `newsagg index --rebuild` so related lists use the new tags (nothing is re-embedded)"))
+
+
 if __name__ == "__main__":
     from newsagg.processes import watch_parent
 

@@ -267,6 +267,19 @@ class ScheduleSettings(BaseModel):
     )
 
 
+class ExportSettings(BaseModel):
+    """`newsagg export`: articles out of the store as JSON Lines, CSV or Parquet, streamed."""
+
+    batch_size: int = Field(
+        default=1000, ge=1, le=100_000,
+        description="Rows read per keyset page (and per Parquet row group): memory stays about this many articles.",
+    )
+    csv_guard_formulas: bool = Field(
+        default=True,
+        description="Prefix CSV cells starting with = + - @ with a quote, so a spreadsheet never runs scraped text.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable in newsagg."""
 
@@ -289,6 +302,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -76,7 +76,10 @@ class Article(Base):
     lead_image: Mapped[str | None] = mapped_column(String(2000))
     summary: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, doc="What the article is about (crawler/topics.py).")
+    entities: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]", doc="Every company it mentions, most salient first."
+    )
     relevance: Mapped[float] = mapped_column(Float, default=0.0)
     paywalled: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)

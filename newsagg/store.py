@@ -5,6 +5,7 @@ Everything else (FAISS index, stories) is derived from it and can be rebuilt fro
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, or_, select, update
+from sqlalchemy import String, cast, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from newsagg.config import Settings, get_settings
 from newsagg.models import Article, CrawlRun, FeedState, SeenUrl, Source, SourceHealth, utcnow
+from newsagg.models import Article, ArticleStory, CrawlRun, FeedState, SeenUrl, Source, utcnow
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -26,6 +28,26 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 class DuplicateArticle(Exception):
     """An article with this canonical URL is already stored."""
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """What `Store.iter_export` selects (all filters optional; combined with AND)."""
+
+    source: str | None = None
+    tag: str | None = None
+    since: datetime | None = None  # published at or after
+    until: datetime | None = None  # published before
+    story: int | None = None
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """One exported article with its story and its syndicated copies (the other members of its group)."""
+
+    article: Article
+    story_id: int | None
+    copies: list[tuple[int, str, str]]  # (article id, url, source name)
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,10 @@ class ArticleFilter:
     q: str | None = None
     before_id: int | None = None
     limit: int = 50
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -119,6 +145,10 @@ class Store:
                 if attempt:  # another crawl process inserted it between our select and insert: read theirs
                     raise
         return self._source_ids[name]
+
+    def has_source(self, name: str) -> bool:
+        with self.session() as s:
+            return s.scalar(select(Source.id).where(Source.name == name)) is not None
 
     def sources(self) -> list[tuple[Source, int, datetime | None]]:
         """Each source with its article count and newest fetch time."""
@@ -226,6 +256,73 @@ class Store:
                     if len(out) >= flt.limit:
                         break
             return out
+
+    # ---- export and re-tagging: keyset pages by id, never all rows at once ----------------------------------
+    def iter_export(self, flt: ExportFilter, batch: int = 1000) -> Iterator[ExportRecord]:
+        """Articles matching `flt` by ascending id, read `batch` rows per query (constant memory, short reads)."""
+        stmt = (select(Article, ArticleStory.story_id)
+                .outerjoin(ArticleStory, ArticleStory.article_id == Article.id)
+                .options(defer(Article.raw_html_z), defer(Article.minhash))
+                .order_by(Article.id).limit(batch))
+        if flt.source:
+            stmt = stmt.join(Source, Source.id == Article.source_id).where(Source.name == flt.source)
+        if flt.since:
+            stmt = stmt.where(Article.published_at >= flt.since)
+        if flt.until:
+            stmt = stmt.where(Article.published_at < flt.until)
+        if flt.story is not None:
+            stmt = stmt.where(ArticleStory.story_id == flt.story)
+        if flt.tag:  # JSON containment differs per dialect: a portable LIKE on the JSON text, then an exact check
+            pattern = f"%{_like_escape(json.dumps(flt.tag))}%"
+            stmt = stmt.where(cast(Article.tags, String).like(pattern, escape="\\"))
+        after = 0
+        while True:
+            with self.session() as s:
+                rows = s.execute(stmt.where(Article.id > after)).all()
+                copies = self._copies(s, {a.near_dup_group for a, _ in rows if a.near_dup_group is not None})
+            if not rows:
+                return
+            for article, story_id in rows:
+                if flt.tag and flt.tag not in (article.tags or []):
+                    continue
+                group = copies.get(article.near_dup_group, [])
+                yield ExportRecord(article, story_id, [c for c in group if c[0] != article.id])
+            after = rows[-1][0].id
+
+    @staticmethod
+    def _copies(s: Session, groups: set[int]) -> dict[int, list[tuple[int, str, str]]]:
+        out: dict[int, list[tuple[int, str, str]]] = {}
+        if not groups:
+            return out
+        for aid, url, source, group in s.execute(
+            select(Article.id, Article.url, Source.name, Article.near_dup_group)
+            .join(Source, Source.id == Article.source_id)
+            .where(Article.near_dup_group.in_(groups)).order_by(Article.id)
+        ):
+            out.setdefault(group, []).append((aid, url, source))
+        return {g: members for g, members in out.items() if len(members) > 1}
+
+    def iter_texts(self, batch: int = 500) -> Iterator[list[tuple]]:
+        """(id, title, summary, body, tags, entities, relevance) of every article, one keyset page at a time."""
+        after = 0
+        cols = select(Article.id, Article.title, Article.summary, Article.body, Article.tags, Article.entities,
+                      Article.relevance)
+        while True:
+            with self.session() as s:
+                page = [tuple(r) for r in s.execute(cols.where(Article.id > after).order_by(Article.id).limit(batch))]
+            if not page:
+                return
+            yield page
+            after = page[-1][0]
+
+    def set_topics(self, updates: Sequence[tuple[int, list[str], list[str], float]]) -> None:
+        """Write recomputed (id, tags, entities, relevance) in one transaction."""
+        if not updates:
+            return
+        with self.session() as s:
+            for aid, tags, entities, relevance in updates:
+                s.execute(update(Article).where(Article.id == aid)
+                          .values(tags=tags, entities=entities, relevance=relevance))
 
     # ---- the seen-URL set ----------------------------------------------------------------------------
     def seen(self, urls: Sequence[str]) -> set[str]:

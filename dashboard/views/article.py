@@ -28,6 +28,8 @@ def show_article(a: data.ArticleView) -> None:
                   "updated " + fmt_time(a.updated) if a.updated else None,
                   "fetched " + fmt_time(a.fetched), "paywalled" if a.paywalled else None])
     meta_caption([tag_line(a.tags, limit=20)])
+    if a.entities:
+        meta_caption(["mentions: " + ", ".join(a.entities[:20])])
     original = http_url(a.url)
     if original:
         st.link_button(f"Read it at {md_escape(a.source) or 'the source'}", original, icon=":material/open_in_new:")

@@ -76,7 +76,9 @@ class ArticleSummary(BaseModel):
     published_at: datetime | None
     fetched_at: datetime | None
     authors: list[str]
-    tags: list[str]
+    tags: list[str] = Field(description="What the article is about: companies and themes (and the publisher's tags).")
+    entities: list[str] = Field(default_factory=list, description="Every company the article mentions, most "
+                                "salient first; a mention in passing is an entity, not a tag.")
     language: str | None
     lead_image: str | None
     summary: str

@@ -23,7 +23,7 @@ def seed(store: Store, rows: list[dict]) -> dict[str, int]:
         article = Article(
             url=row["url"], source_id=store.ensure_source(row["source"], f"https://{row['source']}.example/"),
             title=row["title"], body=row["body"], summary=row.get("summary", ""), authors=row.get("authors", []),
-            tags=row.get("tags", []), published_at=datetime.fromisoformat(row["published"]),
+            tags=row.get("tags", []), entities=row.get("entities", []), published_at=datetime.fromisoformat(row["published"]),
             content_hash=hashlib.sha256(row["url"].encode()).hexdigest(), near_dup_group=ids.get(row.get("copy_of")),
         )
         ids[row["key"]] = store.add_article(article)

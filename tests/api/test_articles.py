@@ -41,6 +41,7 @@ def test_article_detail_lists_its_near_duplicate_copies(client, articles):
     original = client.get(f"/articles/{articles['su7_voltwire']}").json()
     assert [c["article_id"] for c in original["copies"]] == [articles["su7_copy"]]
     assert original["source"] == "voltwire" and original["tags"] == ["xiaomi", "ev"]
+    assert original["entities"] == ["xiaomi", "tesla"]  # mentions, apart from the tags
     assert "body" not in original  # the body stays with its publisher
     copy = client.get(f"/articles/{articles['su7_copy']}").json()
     assert [c["article_id"] for c in copy["copies"]] == [articles["su7_voltwire"]]

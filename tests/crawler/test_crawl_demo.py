@@ -6,8 +6,11 @@ from datetime import datetime
 
 import pytest
 
+from crawler.lexicon import load_lexicon
 from newsagg.demo.server import DemoSites
 from newsagg.store import Store
+
+KINDS = load_lexicon().kinds  # tag -> company | theme
 
 
 @pytest.fixture
@@ -34,6 +37,10 @@ def test_demo_crawl_matches_ground_truth_and_recrawl_is_incremental(sites, datab
             assert article.authors == entry["authors"], url
             assert article.paywalled == entry["paywalled"], url
             assert article.relevance >= 0.35 and article.tags, url
+            # tags are what it is about; every company tag is among the companies it mentions (its entities)
+            assert {t for t in article.tags if KINDS.get(t) == "company"} <= set(article.entities), url
+            if entry["event_id"] == "tesla-cheaper-model-y-standard":  # the example: not #cruise, #byd …
+                assert [t for t in article.tags if KINDS.get(t) == "company"] == ["tesla"], article.tags
         else:
             assert url not in stored, f"{expect} page stored: {url}"
         if expect == "syndicated":

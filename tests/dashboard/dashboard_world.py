@@ -90,7 +90,9 @@ def fill_store(store: Store) -> dict[str, int]:
     """The small world every dashboard test reads; returns article ids by key."""
     ids: dict[str, int] = {}
     for key, source, title, text, tags, days in ARTICLES:
-        ids[key] = store.add_article(new_article(store, source, title, text, tags, BASE_TIME + timedelta(days=days)))
+        extra = {"entities": ["volkswagen", "rivian", "xpeng"]} if key == "vw_rivian" else {}
+        ids[key] = store.add_article(new_article(store, source, title, text, tags, BASE_TIME + timedelta(days=days),
+                                                 **extra))
     original = store.get_article(ids["vw_rivian"])
     ids["vw_rivian_copy"] = store.add_article(new_article(
         store, "circuitchassis", original.title, original.body, list(original.tags),

@@ -110,6 +110,7 @@ def test_article_page_shows_the_article_its_related_articles_copies_and_story(ap
     assert unescape_md(at.title[0].value) == "Volkswagen to invest up to $5 billion in Rivian software joint venture"
     page = texts(at)
     assert "voltwire · by Ada Writer" in page and "published 2025-03-31 12:00 UTC" in page
+    assert "mentions: volkswagen, rivian, xpeng" in page  # entities beside the tags, as a line of their own
     assert "Volkswagen will invest up to $5 billion in Rivian" in "\n".join(t.value for t in at.text)
     assert [s.value for s in at.subheader] == ["Related articles", "Also in", "Story"]
     assert at.get("link_button")[0].proto.url.startswith("https://voltwire.example/")

@@ -1,4 +1,5 @@
-"""GET /feed.atom: the latest stored articles as an Atom feed, optionally for one tag or one source."""
+"""GET /feed.atom and GET /feed.json: the latest stored articles as Atom or JSON Feed 1.1, optionally for one tag
+or one source."""
 
 # No `from __future__ import annotations`: see routers/articles.py.
 from typing import Annotated
@@ -9,6 +10,7 @@ from fastapi.responses import Response
 from newsagg.config import ApiSettings
 from newsagg.store import ArticleFilter
 from recommender.api.atom import ATOM_MEDIA_TYPE, atom_feed
+from recommender.api.jsonfeed import JSON_FEED_MEDIA_TYPE, json_feed
 from recommender.api.problems import problem_responses
 from recommender.api.responses import limit_param
 from recommender.api.state import ApiState, store_ready
@@ -17,6 +19,10 @@ Tag = Annotated[str | None, Query(min_length=1, max_length=100, description="Onl
 Source = Annotated[str | None, Query(min_length=1, max_length=100, description="Only this source.")]
 FEED_RESPONSES = {
     200: {"description": "Atom 1.0 feed", "content": {ATOM_MEDIA_TYPE: {"schema": {"type": "string"}}}},
+    **problem_responses(422, 503),
+}
+JSON_FEED_RESPONSES = {
+    200: {"description": "JSON Feed 1.1", "content": {JSON_FEED_MEDIA_TYPE: {"schema": {"type": "object"}}}},
     **problem_responses(422, 503),
 }
 
@@ -38,5 +44,17 @@ def build(api: ApiSettings) -> APIRouter:
         body = atom_feed(articles, title=title, self_url=str(request.url),
                          entry_id_prefix=f"{str(request.base_url).rstrip('/')}/articles/")
         return Response(body, media_type=f"{ATOM_MEDIA_TYPE}; charset=utf-8")
+
+    @router.get("/feed.json", response_class=Response, responses=JSON_FEED_RESPONSES)
+    def feed_json(request: Request, state: Annotated[ApiState, Depends(store_ready)], tag: Tag = None,
+                  source: Source = None, limit: Limit = None) -> Response:
+        """The same entries as /feed.atom, as JSON Feed 1.1."""
+        articles = state.store.list_articles(ArticleFilter(source=source, tag=tag, limit=limit or api.feed_size))
+        title = "newsagg: latest tech & automotive news" + (f" tagged {tag}" if tag else "") + (
+            f" from {source}" if source else "")
+        base = str(request.base_url).rstrip("/")
+        body = json_feed(articles, title=title, feed_url=str(request.url), home_page_url=None,
+                         item_id_prefix=f"{base}/articles/")
+        return Response(body, media_type=f"{JSON_FEED_MEDIA_TYPE}; charset=utf-8")
 
     return router
