@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = "0008_article_entities"
-down_revision = "0003_crawl_run_exit"
+down_revision = "0006_source_health"
 branch_labels = None
 depends_on = None
 
