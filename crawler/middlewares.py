@@ -3,8 +3,8 @@
 - PolitenessMiddleware: one download slot per site (host:port) and robots.txt `Crawl-delay` honoured
   (Scrapy parses it but never applies it).
 - BackoffRetryMiddleware: Scrapy's retry, plus exponential backoff and `Retry-After` on 429/503.
-- PrivateAddressMiddleware: refuses requests (and redirects) to loopback/private addresses — SSRF from URLs found
-  in untrusted feeds — unless NEWSAGG_ALLOW_PRIVATE_HOSTS is set (demo sites, tests).
+- PrivateAddressMiddleware: with crawler/resolver.py, refuses requests (and redirects) to loopback/private
+  addresses — SSRF from URLs found in untrusted feeds — unless NEWSAGG_ALLOW_PRIVATE_HOSTS is set (demo, tests).
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor
+from twisted.internet.error import DNSLookupError
 from twisted.internet.task import deferLater
 
-from newsagg.urls import is_private_host
+from crawler.resolver import refused_hosts
+from newsagg.urls import address_refusal
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +108,15 @@ def retry_after_seconds(value: bytes | None) -> float | None:
 
 
 class PrivateAddressMiddleware:
+    """The downloader's side of the SSRF guard (the connection itself is guarded by crawler/resolver.py).
+
+    Refuses IP-literal URLs that are not public and hosts the resolver already refused (their retries and
+    redirects fail at once, as `blocked_address`), turns the resolver's "no address left" into that refusal, and
+    checks the peer address of every response (`response.ip_address`) as a last line.
+    """
+
     def __init__(self, allow: bool):
         self.allow = allow
-        self._cache: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -118,8 +126,24 @@ class PrivateAddressMiddleware:
         if self.allow:
             return None
         host = urlparse_cached(request).hostname or ""
-        if host not in self._cache:
-            self._cache[host] = is_private_host(host)
-        if self._cache[host]:
-            raise IgnoreRequest(f"refused: {host} is a private address")
+        try:
+            reason = address_refusal(host)
+        except ValueError:  # a name: no lookup here (that is the resolver's, off the reactor thread)
+            reason = refused_hosts.get(host)
+        if reason:
+            raise IgnoreRequest(f"refused: {host} is a private address ({reason})")
         return None
+
+    def process_exception(self, request, exception):
+        host = urlparse_cached(request).hostname or ""
+        if not self.allow and isinstance(exception, DNSLookupError) and host in refused_hosts:
+            raise IgnoreRequest(f"refused: {host} is a private address ({refused_hosts[host]})")
+        return None
+
+    def process_response(self, request, response):
+        ip = getattr(response, "ip_address", None)
+        if not self.allow and ip is not None:
+            reason = address_refusal(ip)
+            if reason:
+                raise IgnoreRequest(f"refused: {request.url} was served from a private address {ip} ({reason})")
+        return response

@@ -40,6 +40,8 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import reactor, task
 
 from crawler.middlewares import PolitenessMiddleware
+from crawler.request_json import RefusedPayload
+from crawler.runtime import SKIP_PREFIX
 
 log = logging.getLogger(__name__)
 LEASE_META = "newsagg_lease"
@@ -205,9 +207,11 @@ class LeasedScheduler(Scheduler):
         if not data:
             return None
         try:
-            request = self.queue._decode_request(data)
-        except Exception:  # noqa: BLE001 — an undecodable entry would otherwise come back forever
-            log.exception("dropping an undecodable request from the shared queue")
+            request = self.queue._decode_request(data)  # JSON (crawler/request_json.py), never pickle
+            self._check_source(request)
+        except Exception as exc:  # noqa: BLE001 — an undecodable entry would otherwise come back forever
+            log.error("scale-out: refused a frontier entry (%s): %r", exc, bytes(data[:80]))
+            self.stats.inc_value(SKIP_PREFIX + "refused_queue_entry")
             self._drop_leases([lease])
             return None
         request.meta[LEASE_META] = lease
@@ -215,6 +219,11 @@ class LeasedScheduler(Scheduler):
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
         return request
+
+    def _check_source(self, request) -> None:
+        source = request.cb_kwargs.get("source_name")
+        if source is not None and source not in getattr(self.spider, "source_named", {source: None}):
+            raise RefusedPayload(f"unknown source {str(source)[:60]!r}")
 
     # ---- leases ----------------------------------------------------------------------------------------
     def _in_progress(self) -> set[str]:

@@ -33,6 +33,10 @@ REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = _crawl.retry_times
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = False
+# SSRF guard at connect time: the resolver hands the connection only public addresses (crawler/resolver.py).
+TWISTED_DNS_RESOLVER = "crawler.resolver.AddressGuardResolver"
+# Only http(s): a URL from a feed (or the Redis frontier) must not read local files or reach other schemes.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
@@ -78,6 +82,7 @@ if _cfg.redis_url:
     SCHEDULER = "crawler.scaleout.LeasedScheduler"  # scrapy_redis.scheduler.Scheduler + in-flight leases
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     SCHEDULER_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
+    SCHEDULER_SERIALIZER = "crawler.request_json"  # JSON, not scrapy-redis' default pickle (code from Redis)
     SCHEDULER_PERSIST = True  # a worker that leaves must not flush what the others are still crawling
     NEWSAGG_REDIS_PREFIX = _cfg.schedule.redis_prefix
     NEWSAGG_RUN_ID = _cfg.schedule.run
@@ -93,6 +98,7 @@ if _cfg.redis_url:
         "crawler.scaleout.SharedPolitenessMiddleware": 110,  # learns each site's robots.txt delay, shares it
     }
     DOWNLOAD_HANDLERS = {  # Scrapy's HTTP handler, after a wait for the site's turn right before each send
+        **DOWNLOAD_HANDLERS,
         "http": "crawler.scaleout.PacedDownloadHandler",
         "https": "crawler.scaleout.PacedDownloadHandler",
     }

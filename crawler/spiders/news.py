@@ -47,6 +47,8 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         registry = Registry.load(spider._registry_path or crawler.settings.get("NEWSAGG_SOURCES_FILE"))
         spider.sources = registry.select(spider._source_names)
+        # Callbacks get a source by name: queued requests (the Redis frontier is JSON) carry no objects.
+        spider.source_named = {source.name: source for source in spider.sources}
         max_age = float(spider._max_age_arg if spider._max_age_arg is not None
                         else crawler.settings.getfloat("NEWSAGG_MAX_AGE_DAYS"))
         spider.oldest = datetime.now(timezone.utc) - timedelta(days=max_age) if max_age > 0 else None
@@ -67,7 +69,8 @@ class NewsSpider(scrapy.Spider):
             if source.robots_sitemaps and sitemaps:
                 robots = canonical_url(source.homepage).split("/", 3)
                 yield scrapy.Request("/".join(robots[:3]) + "/robots.txt", callback=self.parse_robots,
-                                     errback=self.on_error, cb_kwargs={"source": source}, dont_filter=True)
+                                     errback=self.on_error, cb_kwargs={"source_name": source.name},
+                                     dont_filter=True)
 
     def _document_request(self, url: str, source: SourceSpec, callback, depth: int = 0) -> scrapy.Request:
         """A feed/sitemap request, conditional on the validators of the last completed crawl."""
@@ -79,7 +82,7 @@ class NewsSpider(scrapy.Spider):
             if state.last_modified:
                 headers["If-Modified-Since"] = state.last_modified
         return scrapy.Request(url, callback=callback, errback=self.on_error, headers=headers,
-                              cb_kwargs={"source": source, "depth": depth},
+                              cb_kwargs={"source_name": source.name, "depth": depth},
                               meta={"handle_httpstatus_list": [304], "newsagg_document": True})
 
     def _not_modified(self, response: Response) -> bool:
@@ -92,13 +95,15 @@ class NewsSpider(scrapy.Spider):
         )
         return False
 
-    def parse_robots(self, response: Response, source: SourceSpec):
+    def parse_robots(self, response: Response, source_name: str):
+        source = self.source_named[source_name]
         known = set(source.sitemaps)
         for url in sitemap_urls_from_robots(response.text, base_url=response.url):
             if url not in known and source.allows(url):
                 yield self._document_request(url, source, self.parse_sitemap)
 
-    def parse_feed(self, response: Response, source: SourceSpec, depth: int = 0):
+    def parse_feed(self, response: Response, source_name: str, depth: int = 0):
+        source = self.source_named[source_name]
         if self._not_modified(response):
             return
         self.crawler.stats.inc_value("newsagg/documents/feeds")
@@ -111,7 +116,8 @@ class NewsSpider(scrapy.Spider):
             return
         yield from self._article_requests(entries, source)
 
-    def parse_sitemap(self, response: Response, source: SourceSpec, depth: int = 0):
+    def parse_sitemap(self, response: Response, source_name: str, depth: int = 0):
+        source = self.source_named[source_name]
         if self._not_modified(response):
             return
         self.crawler.stats.inc_value("newsagg/documents/sitemaps")
@@ -155,10 +161,11 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newsagg/discovery/new")
                 # dont_filter: our own seen-set dedupes; Scrapy's filter would silently swallow redirect loops.
                 yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
-                                     cb_kwargs={"source": source}, dont_filter=True)
+                                     cb_kwargs={"source_name": source.name}, dont_filter=True)
 
     # ---- articles --------------------------------------------------------------------------------------
-    def parse_article(self, response: Response, source: SourceSpec):
+    def parse_article(self, response: Response, source_name: str):
+        source = self.source_named[source_name]
         url = response.request.url
         ctype = (response.headers.get("Content-Type") or b"").split(b";")[0].strip().lower()
         if ctype and ctype not in HTML_TYPES:
