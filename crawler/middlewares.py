@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import logging
 import random
-from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor
 from twisted.internet.error import DNSLookupError
 from twisted.internet.task import deferLater
 
+from crawler.failures import retry_after_seconds
 from crawler.resolver import refused_hosts
 from newsagg.urls import address_refusal
 
@@ -67,6 +66,14 @@ class PolitenessMiddleware:
         return None
 
 
+class RetryLater(IgnoreRequest):
+    """The server asked for a pause longer than a crawl waits (Retry-After > NEWSAGG_MAX_RETRY_AFTER)."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"Retry-After {retry_after:.0f}s exceeds NEWSAGG_MAX_RETRY_AFTER: a later crawl retries")
+        self.retry_after = retry_after
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Retry like Scrapy, but wait first: Retry-After when the server says, else exponential backoff."""
 
@@ -85,26 +92,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if wait is None:
             wait = self.backoff_base * (2**attempt) * (1 + random.random() * 0.25)  # noqa: S311
         if wait > self.max_retry_after:
-            raise IgnoreRequest(f"Retry-After {wait:.0f}s exceeds NEWSAGG_MAX_RETRY_AFTER")
+            raise RetryLater(wait)
         if wait > 0:
             await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
         return self._retry(request, f"{response.status}") or response
-
-
-def retry_after_seconds(value: bytes | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class PrivateAddressMiddleware:
@@ -136,7 +127,8 @@ class PrivateAddressMiddleware:
 
     def process_exception(self, request, exception):
         host = urlparse_cached(request).hostname or ""
-        if not self.allow and isinstance(exception, DNSLookupError) and host in refused_hosts:
+        no_address = isinstance(exception, (DNSLookupError, CannotResolveHostError))  # Scrapy wraps Twisted's
+        if not self.allow and no_address and host in refused_hosts:
             raise IgnoreRequest(f"refused: {host} is a private address ({refused_hosts[host]})")
         return None
 

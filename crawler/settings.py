@@ -68,6 +68,10 @@ NEWSAGG_MIN_RELEVANCE = _crawl.min_relevance
 NEWSAGG_NEAR_DUPLICATE_THRESHOLD = _crawl.near_duplicate_threshold
 NEWSAGG_MIN_BODY_WORDS = _crawl.min_body_words
 NEWSAGG_ALLOW_PRIVATE_HOSTS = _crawl.allow_private_hosts
+NEWSAGG_RETRY_BASE_DELAY = _crawl.retry_base_delay
+NEWSAGG_RETRY_MAX_DELAY = _crawl.retry_max_delay
+NEWSAGG_RETRY_MAX_ATTEMPTS = _crawl.retry_max_attempts
+NEWSAGG_PERMANENT_AFTER_TRIES = _crawl.permanent_after_tries
 NEWSAGG_RUN_GROUP = ""
 
 LOG_LEVEL = "INFO"
@@ -87,6 +91,7 @@ if _cfg.redis_url:
     NEWSAGG_REDIS_PREFIX = _cfg.schedule.redis_prefix
     NEWSAGG_RUN_ID = _cfg.schedule.run
     NEWSAGG_LEASE_SECONDS = _cfg.schedule.lease_seconds
+    NEWSAGG_RUN_TTL = _cfg.schedule.run_ttl
     NEWSAGG_ROBOTS_HOLD = _cfg.schedule.robots_hold
     # The shared pace replaces the local one: a second, local delay after the shared one would bunch requests up.
     NEWSAGG_SHARED_DELAY = DOWNLOAD_DELAY
