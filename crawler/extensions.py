@@ -20,7 +20,7 @@ COUNTERS = {
     "discovered": "newsagg/discovery/new",
     "already_seen": "newsagg/discovery/already_seen",
     "retried": "newsagg/discovery/retry_due",
-    "retry_later": "newsagg/retry/booked",
+    "retry_booked": "newsagg/retry/booked",
     "lead_images_dropped": "newsagg/fields_dropped/lead_image_too_long",
     "requests": "downloader/request_count",
 }

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 
-from scrapy.resolver import HostResolution, _address_with_port
+import attr
+from scrapy.resolver import HostResolution
 from scrapy.utils.datatypes import LocalCache
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer, provider
@@ -56,6 +57,11 @@ class _GuardingReceiver:
         # No address left: the endpoint fails with DNSLookupError and connects nowhere. A failed lookup is not
         # cached, so it is neither allowed later nor remembered as refused: the next try looks it up again.
         self.receiver.resolutionComplete()
+
+
+def _address_with_port(address, port: int):
+    """Cached addresses are port-agnostic (as in Scrapy's resolver); a hit gets the requested port."""
+    return address if getattr(address, "port", port) == port else attr.evolve(address, port=port)
 
 
 def _refusal(host: str) -> str | None:

@@ -14,7 +14,7 @@ SKIP_PREFIX = "newsagg/skipped/"
 RETRY_BOOKED = "newsagg/retry/booked"
 # Download failures that say something about the page itself: marked seen at once, never fetched again.
 FINAL_FAILURES = {"robots_forbidden", "too_large", "decompression_bomb", "redirect_loop", "blocked_address",
-                  "ignored", "not_html"}
+                  "ignored"}
 # Gone, unless the site is having a bad day: marked seen only after NEWSAGG_PERMANENT_AFTER_TRIES tries.
 PERMANENT_AFTER_TRIES = {"http_404", "http_410"}
 # Skips counted but never marked seen (whatever the caller): they are booked or simply retried next crawl.

@@ -1,8 +1,9 @@
 """`newsagg` as a child process with a scripted DNS and a connect tripwire (the SSRF tests' crawl).
 
 Run as `python ssrf_child.py crawl …`. SSRF_DNS (JSON) maps a host name to its answers, one per lookup (the last
-repeats; null = lookup failure) — a rebinding name answers a public address first and loopback after. Every
-lookup and every TCP connect is appended to SSRF_LOG. A connect to an address that is not loopback is refused
+repeats; null = lookup failure) — a rebinding name answers a public address first and loopback after;
+SSRF_DNS_DELAY maps a host name to the seconds each of its lookups takes (a slow resolver). Every lookup (its end)
+and every TCP connect is appended to SSRF_LOG with the time. A connect to an address that is not loopback is refused
 right here (ECONNREFUSED): the test machine sends nothing to the outside, and the log shows where the crawler
 tried to go.
 """
@@ -15,8 +16,10 @@ import json
 import os
 import socket
 import sys
+import time
 
 ANSWERS: dict[str, list] = json.loads(os.environ.get("SSRF_DNS", "{}"))
+DELAYS: dict[str, float] = json.loads(os.environ.get("SSRF_DNS_DELAY", "{}"))
 LOG = os.environ["SSRF_LOG"]
 _lookups: dict[str, int] = {}
 _real_getaddrinfo, _real_gethostbyname = socket.getaddrinfo, socket.gethostbyname
@@ -24,12 +27,13 @@ _real_getaddrinfo, _real_gethostbyname = socket.getaddrinfo, socket.gethostbynam
 
 def _log(line: str) -> None:
     with open(LOG, "a", encoding="utf-8") as f:
-        f.write(line + "\n")
+        f.write(f"{line} {time.time():.3f}\n")
 
 
 def _answer(host) -> str | None:
     host = host.decode() if isinstance(host, bytes) else host
     n = _lookups[host] = _lookups.get(host, 0) + 1
+    time.sleep(DELAYS.get(host, 0.0))
     answers = ANSWERS[host]
     ip = answers[min(n, len(answers)) - 1]
     _log(f"lookup {host} {ip}")

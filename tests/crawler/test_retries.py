@@ -101,3 +101,21 @@ def test_scrapys_wrapped_errors_keep_their_reason():
     wrapped.__cause__ = DNSLookupError("x")
     assert failure_reason(Failure(wrapped)) == "dns"
     assert failure_reason(Failure(DownloadTimeoutError("took too long"))) == "timeout"
+
+
+def test_the_retry_book_on_each_backend(store):
+    from crawler.retries import RetryBook
+
+    book = RetryBook(store)
+    policy = RetryPolicy(base_delay=0, max_delay=0, max_attempts=5, permanent_after=2)
+    assert book.failed("https://a.test/1", "a", "http_403", policy) == 1
+    assert book.failed("https://a.test/1", "a", "timeout", policy) == 2  # one booking per URL, attempts add up
+    assert book.failed("https://a.test/2", "a", "tls", RetryPolicy(base_delay=3600)) == 1
+    assert book.failed("https://b.test/1", "b", "connection", policy) == 1
+    pending = book.pending(["https://a.test/1", "https://a.test/2", "https://never.test/"])
+    assert set(pending) == {"https://a.test/1", "https://a.test/2"} and pending["https://a.test/1"].attempts == 2
+    assert [r.url for r in book.due(["a"])] == ["https://a.test/1"]  # a.test/2 waits an hour; b is another source
+    store.mark_seen("https://a.test/1", "stored")
+    assert [r.url for r in book.due(["a", "b"])] == ["https://b.test/1"]  # a.test/1 seen meanwhile: not booked
+    book.clear("https://b.test/1")
+    assert book.due(["b"]) == []

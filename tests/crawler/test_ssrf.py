@@ -23,22 +23,24 @@ CHILD = Path(__file__).with_name("ssrf_child.py")
 PUBLIC = "93.184.216.34"  # is_global; never reached: the tripwire refuses it
 
 
-def guarded_crawl(tmp_path: Path, registry: Path, dns: dict) -> tuple[subprocess.CompletedProcess, list[str]]:
+def guarded_crawl(tmp_path: Path, registry: Path, dns: dict,
+                  delays: dict | None = None) -> tuple[subprocess.CompletedProcess, list[str]]:
     log = tmp_path / "ssrf.log"
     env = local_crawl_env(NEWSAGG_DATABASE_URL=f"sqlite:///{tmp_path / 's.db'}", NEWSAGG_CRAWL__RETRY_TIMES="1",
-                          NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS="false", SSRF_DNS=json.dumps(dns), SSRF_LOG=str(log))
+                          NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS="false", SSRF_DNS=json.dumps(dns),
+                          SSRF_DNS_DELAY=json.dumps(delays or {}), SSRF_LOG=str(log))
     proc = subprocess.run([sys.executable, str(CHILD), "crawl", "--registry", str(registry), "--quiet"],
                           env=env, capture_output=True, text=True, timeout=120)
     return proc, log.read_text().splitlines() if log.exists() else []
 
 
-def registry_for(tmp_path: Path, publisher: Publisher, host: str) -> Path:
+def registry_for(tmp_path: Path, publisher: Publisher, *hosts: str) -> Path:
     port = publisher.base.rsplit(":", 1)[1]
-    base = f"http://{host}:{port}"
-    path = tmp_path / f"{host}.toml"
-    path.write_text(f'[[source]]\nname = "guarded"\ntitle = "Guarded"\nhomepage = "{base}/"\n'
-                    f'feeds = ["{base}/feed.xml"]\nrobots_sitemaps = false\nallowed_domains = ["{host}"]\n',
-                    encoding="utf-8")
+    path = tmp_path / f"{hosts[0]}.toml"
+    path.write_text("".join(
+        f'[[source]]\nname = "guarded{i}"\ntitle = "Guarded"\nhomepage = "http://{host}:{port}/"\n'
+        f'feeds = ["http://{host}:{port}/feed.xml"]\nrobots_sitemaps = false\nallowed_domains = ["{host}"]\n\n'
+        for i, host in enumerate(hosts)), encoding="utf-8")
     return path
 
 
@@ -92,6 +94,18 @@ def test_ip_literal_urls_are_refused(tmp_path, publisher):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert publisher.hits == []
     assert skips(tmp_path).get("blocked_address", 0) >= 1
+
+
+def test_a_slow_lookup_does_not_freeze_the_crawl(tmp_path, publisher):
+    """Lookups run off the reactor thread: while one site's name takes 3 s to resolve, another site's requests
+    go ahead (a guard that resolves on the reactor thread stalls the whole crawl, and in scale-out its leases)."""
+    proc, log = guarded_crawl(tmp_path, registry_for(tmp_path, publisher, "slow.newsagg.test", "fast.newsagg.test"),
+                              {"slow.newsagg.test": [PUBLIC], "fast.newsagg.test": [PUBLIC]},
+                              delays={"slow.newsagg.test": 3.0})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    slow_resolved = min(float(line.split()[-1]) for line in log if line.startswith("lookup slow."))
+    fast_lookups = [float(line.split()[-1]) for line in log if line.startswith("lookup fast.")]
+    assert fast_lookups and min(fast_lookups) < slow_resolved - 2.0, log
 
 
 # ---- the resolver itself, over a scripted system resolver -------------------------------------------------
@@ -165,3 +179,22 @@ def test_resolver_does_not_cache_a_failed_lookup(scripted):
 def test_allow_private_hosts_passes_loopback(scripted):
     resolver, _ = scripted(["127.0.0.1"], allow=True)
     assert resolve(resolver, "demo.test") == ["127.0.0.1"]
+
+
+def test_a_response_from_a_private_peer_is_refused():
+    """The last line: whatever connected (a proxy, another download handler), a private peer's page is dropped."""
+    from ipaddress import ip_address
+
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import HtmlResponse
+
+    from crawler.middlewares import PrivateAddressMiddleware
+
+    request = Request("http://news.example/a")
+    private = HtmlResponse(request.url, body=b"<html></html>", request=request, ip_address=ip_address("10.0.0.5"))
+    public = HtmlResponse(request.url, body=b"<html></html>", request=request, ip_address=ip_address(PUBLIC))
+    with pytest.raises(IgnoreRequest, match="private address"):
+        PrivateAddressMiddleware(allow=False).process_response(request, private)
+    assert PrivateAddressMiddleware(allow=False).process_response(request, public) is public
+    assert PrivateAddressMiddleware(allow=True).process_response(request, private) is private
