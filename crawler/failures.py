@@ -88,7 +88,7 @@ def _causes(exc: BaseException | None) -> Iterator[BaseException]:
     seen = 0
     while exc is not None and seen < 10:
         yield exc
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+        exc, seen = exc.__cause__, seen + 1  # `raise … from`: Scrapy keeps the Twisted error there
 
 
 def _is_tls(exc: BaseException) -> bool:
