@@ -19,6 +19,9 @@ COUNTERS = {
     "not_modified": "newsagg/documents/not_modified",
     "discovered": "newsagg/discovery/new",
     "already_seen": "newsagg/discovery/already_seen",
+    "retried": "newsagg/discovery/retry_due",
+    "retry_booked": "newsagg/retry/booked",
+    "lead_images_dropped": "newsagg/fields_dropped/lead_image_too_long",
     "requests": "downloader/request_count",
 }
 

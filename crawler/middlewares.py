@@ -3,26 +3,27 @@
 - PolitenessMiddleware: one download slot per site (host:port) and robots.txt `Crawl-delay` honoured
   (Scrapy parses it but never applies it).
 - BackoffRetryMiddleware: Scrapy's retry, plus exponential backoff and `Retry-After` on 429/503.
-- PrivateAddressMiddleware: refuses requests (and redirects) to loopback/private addresses — SSRF from URLs found
-  in untrusted feeds — unless NEWSAGG_ALLOW_PRIVATE_HOSTS is set (demo sites, tests).
+- PrivateAddressMiddleware: with crawler/resolver.py, refuses requests (and redirects) to loopback/private
+  addresses — SSRF from URLs found in untrusted feeds — unless NEWSAGG_ALLOW_PRIVATE_HOSTS is set (demo, tests).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor
+from twisted.internet.error import DNSLookupError
 from twisted.internet.task import deferLater
 
-from newsagg.urls import is_private_host
+from crawler.failures import retry_after_seconds
+from crawler.resolver import refused_hosts
+from newsagg.urls import address_refusal
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,14 @@ class PolitenessMiddleware:
         return None
 
 
+class RetryLater(IgnoreRequest):
+    """The server asked for a pause longer than a crawl waits (Retry-After > NEWSAGG_MAX_RETRY_AFTER)."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"Retry-After {retry_after:.0f}s exceeds NEWSAGG_MAX_RETRY_AFTER: a later crawl retries")
+        self.retry_after = retry_after
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Retry like Scrapy, but wait first: Retry-After when the server says, else exponential backoff."""
 
@@ -83,32 +92,22 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if wait is None:
             wait = self.backoff_base * (2**attempt) * (1 + random.random() * 0.25)  # noqa: S311
         if wait > self.max_retry_after:
-            raise IgnoreRequest(f"Retry-After {wait:.0f}s exceeds NEWSAGG_MAX_RETRY_AFTER")
+            raise RetryLater(wait)
         if wait > 0:
             await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
         return self._retry(request, f"{response.status}") or response
 
 
-def retry_after_seconds(value: bytes | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
 class PrivateAddressMiddleware:
+    """The downloader's side of the SSRF guard (the connection itself is guarded by crawler/resolver.py).
+
+    Refuses IP-literal URLs that are not public and hosts the resolver already refused (their retries and
+    redirects fail at once, as `blocked_address`), turns the resolver's "no address left" into that refusal, and
+    checks the peer address of every response (`response.ip_address`) as a last line.
+    """
+
     def __init__(self, allow: bool):
         self.allow = allow
-        self._cache: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -118,8 +117,25 @@ class PrivateAddressMiddleware:
         if self.allow:
             return None
         host = urlparse_cached(request).hostname or ""
-        if host not in self._cache:
-            self._cache[host] = is_private_host(host)
-        if self._cache[host]:
-            raise IgnoreRequest(f"refused: {host} is a private address")
+        try:
+            reason = address_refusal(host)
+        except ValueError:  # a name: no lookup here (that is the resolver's, off the reactor thread)
+            reason = refused_hosts.get(host)
+        if reason:
+            raise IgnoreRequest(f"refused: {host} is a private address ({reason})")
         return None
+
+    def process_exception(self, request, exception):
+        host = urlparse_cached(request).hostname or ""
+        no_address = isinstance(exception, (DNSLookupError, CannotResolveHostError))  # Scrapy wraps Twisted's
+        if not self.allow and no_address and host in refused_hosts:
+            raise IgnoreRequest(f"refused: {host} is a private address ({refused_hosts[host]})")
+        return None
+
+    def process_response(self, request, response):
+        ip = getattr(response, "ip_address", None)
+        if not self.allow and ip is not None:
+            reason = address_refusal(ip)
+            if reason:
+                raise IgnoreRequest(f"refused: {request.url} was served from a private address {ip} ({reason})")
+        return response

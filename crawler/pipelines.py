@@ -25,6 +25,7 @@ from newsagg.urls import canonical_url, is_http_url
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TITLE = 500
+MAX_URL = Article.__table__.c.url.type.length  # longer URLs would not fit the store (PostgreSQL: DataError)
 MAX_BODY = 200_000
 PAYWALL_MIN_WORDS = 20
 
@@ -75,6 +76,9 @@ class ValidatePipeline(_Pipeline):
             ex.updated = None
         if ex.lead_image and not is_http_url(ex.lead_image):
             ex.lead_image = None
+        if ex.lead_image and len(ex.lead_image) > MAX_URL:
+            ex.lead_image = None  # the article is fine without its picture
+            self.crawler.stats.inc_value("newsagg/fields_dropped/lead_image_too_long")
         return item
 
 
@@ -87,7 +91,12 @@ class CanonicalUrlPipeline(_Pipeline):
     def process_item(self, item: ArticleItem):
         own = canonical_url(item.response_url)
         declared = item.extracted.canonical_url
+        if max(len(own), len(item.fetched_url)) > MAX_URL:  # e.g. redirected to a giant URL; cannot be stored
+            record_skip(self.crawler, "url_too_long", None, item.fetched_url[:200])
+            raise DropItem(f"url_too_long: {item.fetched_url[:200]}")
         item.url = own
+        if declared and len(declared) > MAX_URL:
+            declared = None  # an unusable rel=canonical: the page keeps its own URL
         if declared and is_http_url(declared):
             declared = canonical_url(declared)
             if _site(declared) == _site(own):

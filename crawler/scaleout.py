@@ -8,7 +8,11 @@ Switched on by `redis_url` (see the block at the end of crawler/settings.py):
   item pipelines. A dead worker's leases expire and any other worker puts them back in the queue, so requests in
   flight at a crash are retried, never lost; the store's seen-set and unique URL make a retry harmless.
 - Workers of a group join the group's current run and stay while it has queued or leased requests; the last one
-  out deletes the run's keys. If every worker died, the next `newsagg crawl` of the group resumes that run.
+  out deletes the run's keys. If every worker died, the next `newsagg crawl` of the group resumes that run within
+  NEWSAGG_RUN_TTL; after that the run's pointer and keys have expired (live workers refresh them every beat), so
+  a new crawl starts a fresh run instead of joining a dead one whose dupefilter already holds the feeds.
+- Queued requests are JSON (crawler/request_json.py), never pickle: an entry that is not one of ours is refused
+  and counted (`refused_queue_entry`). The dupefilter keeps only fingerprints (hex strings).
 - SharedPace keeps a per-site "next allowed time" in Redis (server clock, Lua), so all workers together keep to
   the site's Crawl-delay (or DOWNLOAD_DELAY): SharedPolitenessMiddleware learns and shares each site's delay from
   robots.txt, PacedDownloadHandler waits for the site's turn without blocking (deferLater) just before sending.
@@ -40,6 +44,8 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import reactor, task
 
 from crawler.middlewares import PolitenessMiddleware
+from crawler.request_json import RefusedPayload
+from crawler.runtime import SKIP_PREFIX
 
 log = logging.getLogger(__name__)
 LEASE_META = "newsagg_lease"
@@ -79,15 +85,23 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 return n
 """
-# KEYS: run pointer; ARGV: candidate run id (or the forced one), group key base, worker id, lease ms, forced?
+# KEYS: run pointer; ARGV: candidate run id (or the forced one), group key base, worker id, lease ms, forced?,
+# run ttl ms — the pointer expires unless a live worker refreshes it (KEEP_ALIVE): a dead run is not joined later
 JOIN = _NOW_MS + """
 local run = ARGV[1]
 if ARGV[5] ~= '1' then
-  redis.call('SET', KEYS[1], ARGV[1], 'NX')
+  redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[6]))
   run = redis.call('GET', KEYS[1])
 end
 redis.call('ZADD', ARGV[2] .. ':' .. run .. ':workers', now + tonumber(ARGV[4]), ARGV[3])
 return run
+"""
+# KEYS: run pointer, the run's keys…; ARGV: run id, ttl ms — a live worker's heartbeat keeps the run's keys (and
+# the pointer, while it still names this run) from expiring; once every worker is gone they all expire
+KEEP_ALIVE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
+for i = 2, #KEYS do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2])) end
+return 1
 """
 # KEYS: run pointer; ARGV: run key base, run id, worker id, finished? → 1 if this worker ended the run
 LEAVE = _NOW_MS + """
@@ -137,13 +151,14 @@ class LeasedScheduler(Scheduler):
         scheduler.queue_cls = "scrapy_redis.queue.PriorityQueue"  # the Lua scripts work on its sorted set
         settings = crawler.settings
         scheduler.lease_ms = _ms(settings.getfloat("NEWSAGG_LEASE_SECONDS", 30.0))
+        scheduler.run_ttl_ms = max(_ms(settings.getfloat("NEWSAGG_RUN_TTL", 300.0)), 2 * scheduler.lease_ms)
         scheduler.prefix = settings.get("NEWSAGG_REDIS_PREFIX", "newsagg")
         scheduler.forced_run = settings.get("NEWSAGG_RUN_ID", "")
         scheduler.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
         scheduler.held = set()  # lease ids of requests this worker took from the queue
         scheduler._ids = itertools.count(1)
         for name, script in (("_pop", POP_LEASE), ("_renew", RENEW), ("_reap", REAP), ("_join", JOIN),
-                             ("_leave", LEAVE)):
+                             ("_leave", LEAVE), ("_keep_alive", KEEP_ALIVE)):
             setattr(scheduler, name, scheduler.server.register_script(script))
         crawler.signals.connect(scheduler._on_idle, signal=signals.spider_idle)
         return scheduler
@@ -154,11 +169,13 @@ class LeasedScheduler(Scheduler):
         self.group_base = f"{self.prefix}:crawl:{spider.name}:{group}"
         candidate = self.forced_run or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-") + secrets.token_hex(2)
         self.run_id = _text(self._join(keys=[self.run_pointer], args=[
-            candidate, self.group_base, self.worker, self.lease_ms, "1" if self.forced_run else "0"]))
+            candidate, self.group_base, self.worker, self.lease_ms, "1" if self.forced_run else "0",
+            self.run_ttl_ms]))
         base = f"{self.group_base}:{self.run_id}"
-        self.keys = {name: f"{base}:{name}" for name in ("requests", "leases", "lease_expiry", "workers")}
+        self.keys = {name: f"{base}:{name}" for name in ("requests", "leases", "lease_expiry", "workers",
+                                                         "dupefilter")}
         self.queue_key = self.keys["requests"]
-        self.df = RFPDupeFilter(self.server, key=f"{base}:dupefilter",
+        self.df = RFPDupeFilter(self.server, key=self.keys["dupefilter"],
                                 debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         super().open(spider)
         spider.logger.info("scale-out: worker %s in run %s (%d queued, %d leased)", self.worker, self.run_id,
@@ -205,9 +222,11 @@ class LeasedScheduler(Scheduler):
         if not data:
             return None
         try:
-            request = self.queue._decode_request(data)
-        except Exception:  # noqa: BLE001 — an undecodable entry would otherwise come back forever
-            log.exception("dropping an undecodable request from the shared queue")
+            request = self.queue._decode_request(data)  # JSON (crawler/request_json.py), never pickle
+            self._check_source(request)
+        except Exception as exc:  # noqa: BLE001 — an undecodable entry would otherwise come back forever
+            log.error("scale-out: refused a frontier entry (%s): %r", exc, bytes(data[:80]))
+            self.stats.inc_value(SKIP_PREFIX + "refused_queue_entry")
             self._drop_leases([lease])
             return None
         request.meta[LEASE_META] = lease
@@ -215,6 +234,11 @@ class LeasedScheduler(Scheduler):
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
         return request
+
+    def _check_source(self, request) -> None:
+        source = request.cb_kwargs.get("source_name")
+        if source is not None and source not in getattr(self.spider, "source_named", {source: None}):
+            raise RefusedPayload(f"unknown source {str(source)[:60]!r}")
 
     # ---- leases ----------------------------------------------------------------------------------------
     def _in_progress(self) -> set[str]:
@@ -253,6 +277,7 @@ class LeasedScheduler(Scheduler):
             self._release_done()
             self._renew(keys=[self.keys["lease_expiry"], self.keys["workers"]],
                         args=[self.lease_ms, self.worker, *self.held])
+            self._keep_alive(keys=[self.run_pointer, *self.keys.values()], args=[self.run_id, self.run_ttl_ms])
             self._requeue_expired()
             self._wake()  # pull new work, or notice that the frontier has drained, without the 5 s engine beat
         except Exception:  # noqa: BLE001 — a Redis hiccup must not stop the heartbeat for good

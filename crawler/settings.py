@@ -33,6 +33,10 @@ REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = _crawl.retry_times
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = False
+# SSRF guard at connect time: the resolver hands the connection only public addresses (crawler/resolver.py).
+TWISTED_DNS_RESOLVER = "crawler.resolver.AddressGuardResolver"
+# Only http(s): a URL from a feed (or the Redis frontier) must not read local files or reach other schemes.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
@@ -65,6 +69,10 @@ NEWSAGG_MIN_RELEVANCE = _crawl.min_relevance
 NEWSAGG_NEAR_DUPLICATE_THRESHOLD = _crawl.near_duplicate_threshold
 NEWSAGG_MIN_BODY_WORDS = _crawl.min_body_words
 NEWSAGG_ALLOW_PRIVATE_HOSTS = _crawl.allow_private_hosts
+NEWSAGG_RETRY_BASE_DELAY = _crawl.retry_base_delay
+NEWSAGG_RETRY_MAX_DELAY = _crawl.retry_max_delay
+NEWSAGG_RETRY_MAX_ATTEMPTS = _crawl.retry_max_attempts
+NEWSAGG_PERMANENT_AFTER_TRIES = _crawl.permanent_after_tries
 NEWSAGG_RUN_GROUP = ""
 
 LOG_LEVEL = "INFO"
@@ -79,10 +87,12 @@ if _cfg.redis_url:
     SCHEDULER = "crawler.scaleout.LeasedScheduler"  # scrapy_redis.scheduler.Scheduler + in-flight leases
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     SCHEDULER_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
+    SCHEDULER_SERIALIZER = "crawler.request_json"  # JSON, not scrapy-redis' default pickle (code from Redis)
     SCHEDULER_PERSIST = True  # a worker that leaves must not flush what the others are still crawling
     NEWSAGG_REDIS_PREFIX = _cfg.schedule.redis_prefix
     NEWSAGG_RUN_ID = _cfg.schedule.run
     NEWSAGG_LEASE_SECONDS = _cfg.schedule.lease_seconds
+    NEWSAGG_RUN_TTL = _cfg.schedule.run_ttl
     NEWSAGG_ROBOTS_HOLD = _cfg.schedule.robots_hold
     # The shared pace replaces the local one: a second, local delay after the shared one would bunch requests up.
     NEWSAGG_SHARED_DELAY = DOWNLOAD_DELAY
@@ -94,6 +104,7 @@ if _cfg.redis_url:
         "crawler.scaleout.SharedPolitenessMiddleware": 110,  # learns each site's robots.txt delay, shares it
     }
     DOWNLOAD_HANDLERS = {  # Scrapy's HTTP handler, after a wait for the site's turn right before each send
+        **DOWNLOAD_HANDLERS,
         "http": "crawler.scaleout.PacedDownloadHandler",
         "https": "crawler.scaleout.PacedDownloadHandler",
     }

@@ -63,6 +63,18 @@ class CrawlSettings(BaseModel):
         default=False,
         description="Allow URLs that resolve to loopback/private addresses (only for the demo sites/tests).",
     )
+    retry_base_delay: float = Field(
+        default=600.0, ge=0,
+        description="A transiently failed article (403, 5xx, timeout, TLS, dropped connection, empty 200) is tried "
+        "again by a crawl after this many seconds, doubling per failure (a longer Retry-After wins).",
+    )
+    retry_max_delay: float = Field(default=86_400.0, ge=0, description="Cap on the wait between two tries (seconds).")
+    retry_max_attempts: int = Field(
+        default=8, ge=1, description="Tries of a transiently failing article before it is given up (marked seen)."
+    )
+    permanent_after_tries: int = Field(
+        default=2, ge=1, description="A 404/410 article is marked seen (never fetched again) after this many tries."
+    )
 
 
 class SourcesSettings(BaseModel):
@@ -262,6 +274,11 @@ class ScheduleSettings(BaseModel):
         default=30.0, gt=0, description="Scale-out: an in-flight request not heartbeated this long is re-queued."
     )
     run: str = Field(default="", description="Scale-out: run id workers join (default: the group's current run).")
+    run_ttl: float = Field(
+        default=300.0, gt=0,
+        description="Scale-out: a run whose workers all stopped heartbeating this long expires (pointer, queue, "
+        "dupefilter); a crawl started later begins a new run instead of joining the dead one.",
+    )
     robots_hold: float = Field(
         default=5.0, ge=0, description="Scale-out: longest wait for another worker reading a site's robots.txt."
     )

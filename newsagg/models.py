@@ -196,3 +196,18 @@ class ArticleStory(Base):
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+
+
+class CrawlRetry(Base):
+    """An article URL whose download failed for a reason that may pass (403, 5xx, timeouts, TLS, empty 200 …):
+    not in the seen-set yet, retried by a later crawl once `next_try_at` has come (crawler/retries.py owns it)."""
+
+    __tablename__ = "crawl_retries"
+
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), default="", index=True)
+    reason: Mapped[str] = mapped_column(String(40), doc="Skip reason of the last failure (http_403, timeout …).")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,26 +1,40 @@
 """Child processes of `newsagg schedule` and `newsagg up`: started in their own session, stopped cleanly.
 
 A child gets exactly one SIGTERM from us (Ctrl-C in a terminal reaches only the parent), then SIGKILL after a grace
-time. A child whose parent was killed with SIGKILL notices and stops itself (`watch_parent`).
+time. A child whose parent was killed with SIGKILL dies with it (`watch_parent`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 
 log = logging.getLogger(__name__)
 PARENT_ENV = "NEWSAGG_PARENT_PID"
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 
 
 def watch_parent() -> None:
-    """In a child of the scheduler (or `up`): stop cleanly when that parent disappears, e.g. after kill -9."""
+    """In a child of the scheduler (or `up`): die with that parent, even after kill -9.
+
+    Linux: the kernel SIGKILLs us the moment the parent goes (prctl PR_SET_PDEATHSIG), set here rather than in a
+    Popen preexec_fn, which is unsafe in the scheduler's threaded process. SIGKILL, not a clean stop: the parent's
+    group lock is free from that moment, and a crawl still shutting down would overlap the next scheduler's; every
+    write is a transaction, leases expire back to the queue and the next scheduler marks the run killed. Elsewhere
+    a thread polls the parent pid and stops us cleanly.
+    """
     parent = os.environ.get(PARENT_ENV)
     if not parent or not parent.isdigit():
+        return
+    if _die_with_parent():
+        if os.getppid() != int(parent):  # it died before the prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
         return
 
     def watch() -> None:
@@ -32,6 +46,16 @@ def watch_parent() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _die_with_parent() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 class Stopping:
@@ -46,8 +70,9 @@ class Stopping:
 
 
 def run_child(argv: list[str], *, stopping: Stopping, timeout: float, stop_timeout: float,
-              on_start=None, env: dict[str, str] | None = None) -> int:
-    """Run argv in its own session until it exits, is stopped, or overruns; returns its exit status."""
+              on_start=None, env: dict[str, str] | None = None, lost: threading.Event | None = None) -> int:
+    """Run argv in its own session until it exits, is stopped (or `lost` is set: its lock is gone), or overruns;
+    returns its exit status."""
     env = {**os.environ, **(env or {}), PARENT_ENV: str(os.getpid())}
     proc = subprocess.Popen(argv, env=env, start_new_session=True)  # Ctrl-C reaches us only: we forward once
     if on_start:
@@ -59,8 +84,10 @@ def run_child(argv: list[str], *, stopping: Stopping, timeout: float, stop_timeo
         except subprocess.TimeoutExpired:
             pass
         now = time.monotonic()
-        if termed_at is None and (stopping.soft.is_set() or now > deadline):
-            reason = "stop requested" if stopping.soft.is_set() else f"ran longer than {timeout:.0f}s"
+        lock_lost = lost is not None and lost.is_set()
+        if termed_at is None and (stopping.soft.is_set() or now > deadline or lock_lost):
+            reason = ("stop requested" if stopping.soft.is_set() else "its group lock was lost" if lock_lost
+                      else f"ran longer than {timeout:.0f}s")
             log.warning("%s: SIGTERM to pid %s (%s)", " ".join(argv[2:5]), proc.pid, reason)
             signal_process_group(proc, signal.SIGTERM)
             termed_at = now

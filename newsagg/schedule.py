@@ -5,7 +5,8 @@
 - Missed runs coalesce into one (APScheduler 3: coalesce, max_instances=1, misfire_grace_time).
 - The crawl's own crawl_runs row gets the child's exit status; a child seen dying leaves "killed" or "failed".
 - SIGTERM/SIGINT: no new runs; children get SIGTERM (Scrapy's clean shutdown), SIGKILL after stop_timeout;
-  locks are released. A child whose scheduler vanished (kill -9) stops itself (`watch_parent`).
+  locks are released. A lost Redis lock stops the group's crawl the same way.
+- A child dies with its scheduler (kill -9 included): the kernel kills it (`watch_parent`, PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -66,6 +68,8 @@ def make_trigger(group: ScheduleGroup, tz: str):
 
 # ---- locks --------------------------------------------------------------------------------------------
 class GroupLock(Protocol):
+    lost_event: threading.Event  # set when the lock is no longer ours: the group's crawl must stop
+
     def acquire(self) -> bool: ...
     def release(self) -> None: ...
 
@@ -78,6 +82,7 @@ class FileGroupLock:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(path), thread_local=False)
+        self.lost_event = threading.Event()  # never set: a file lock is held until released or the process dies
 
     def acquire(self) -> bool:
         from filelock import Timeout
@@ -93,40 +98,59 @@ class FileGroupLock:
 
 
 class RedisGroupLock:
-    """Many machines: a Redis lock with a lease, renewed by a thread while held (a dead holder's lease expires)."""
+    """Many machines: a Redis lock with a lease, renewed by a thread while held (a dead holder's lease expires).
+
+    Lost — taken over, or not renewed for a whole lease because Redis was unreachable — sets `lost_event`, and
+    the scheduler stops the group's crawl: another scheduler may be starting it.
+    """
 
     def __init__(self, client, name: str, ttl: float):
         self._lock = client.lock(name, timeout=ttl, blocking=False, thread_local=False)
         self._ttl = ttl
         self._stop = threading.Event()
-        self.lost = False
+        self.lost_event = threading.Event()
+
+    @property
+    def lost(self) -> bool:
+        return self.lost_event.is_set()
 
     def acquire(self) -> bool:
         if not self._lock.acquire():
             return False
         self._stop.clear()
+        self.lost_event.clear()
         threading.Thread(target=self._renew, name=f"renew-{self._lock.name}", daemon=True).start()
         return True
 
     def _renew(self) -> None:
         from redis.exceptions import LockError, RedisError
 
+        renewed = time.monotonic()
         while not self._stop.wait(self._ttl / 3):
             try:
                 self._lock.reacquire()
-            except (LockError, RedisError) as exc:
-                self.lost = True
-                log.error("lost the Redis lock %s (%s): another scheduler may start this group", self._lock.name, exc)
-                return
+                renewed = time.monotonic()
+                continue
+            except LockError as exc:  # the key expired or belongs to someone else now
+                why = str(exc) or "not owned any more"
+            except RedisError as exc:  # unreachable: the lease may still be ours until it runs out
+                if time.monotonic() - renewed < self._ttl:
+                    log.warning("cannot renew the Redis lock %s (%s); retrying", self._lock.name, exc)
+                    continue
+                why = f"not renewed for {self._ttl:.0f}s: {exc}"
+            if not self._stop.is_set():
+                log.error("lost the Redis lock %s (%s): stopping the group's crawl", self._lock.name, why)
+                self.lost_event.set()
+            return
 
     def release(self) -> None:
-        from redis.exceptions import LockError
+        from redis.exceptions import LockError, RedisError
 
         self._stop.set()
         try:
             self._lock.release()
-        except LockError:
-            pass  # expired or taken over: nothing of ours to release
+        except (LockError, RedisError):
+            pass  # expired, taken over or unreachable: nothing of ours to release
 
 
 # ---- crawl-run history --------------------------------------------------------------------------------
@@ -199,7 +223,7 @@ def cli_commands() -> set[str]:
 @dataclass
 class GroupOutcome:
     group: str
-    status: str  # finished | failed:<reason> | failed | killed | locked
+    status: str  # finished | failed:<reason> | failed | killed | locked | lock_lost
     new: int = 0
     exit_codes: tuple[int, ...] = ()
 
@@ -256,9 +280,11 @@ class Scheduler:
             log.warning("group %s: skipped, a crawl of it is still running (lock held)", group.name)
             return GroupOutcome(group.name, "locked")
         try:
-            outcome = self._crawl(group)
+            outcome = self._crawl(group, lock.lost_event)
         finally:
             lock.release()
+        if lock.lost_event.is_set():
+            outcome.status = "lock_lost"
         log.info("group %s: %s, %d new article(s)", group.name, outcome.status, outcome.new)
         if outcome.status != "finished" or outcome.new:  # a failed crawl may have stored some before it died
             self._index_dirty = self._index_dirty or self.cfg.index_after_crawl
@@ -266,7 +292,7 @@ class Scheduler:
             self.update_index()
         return outcome
 
-    def _crawl(self, group: ScheduleGroup) -> GroupOutcome:
+    def _crawl(self, group: ScheduleGroup, lock_lost: threading.Event) -> GroupOutcome:
         started = utcnow() - timedelta(seconds=1)
         argv = self.crawl_argv(group)
         pids: list[int | None] = [None] * group.workers
@@ -278,7 +304,8 @@ class Scheduler:
 
             try:
                 codes[i] = run_child(argv, stopping=self.stopping, timeout=self.cfg.crawl_timeout,
-                                     stop_timeout=self.cfg.stop_timeout, on_start=on_start, env=self.child_env)
+                                     stop_timeout=self.cfg.stop_timeout, on_start=on_start, env=self.child_env,
+                                     lost=lock_lost)
             except OSError as exc:
                 log.error("group %s: cannot start the crawl: %s", group.name, exc)
                 codes[i] = 127

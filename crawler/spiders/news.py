@@ -16,10 +16,11 @@ from twisted.python.failure import Failure
 
 from crawler.discovery import BadDocument, Discovered, HostileXml, inflate, parse_feed, parse_sitemap
 from crawler.extract import ExtractOverrides, extract_article
-from crawler.failures import failure_reason
+from crawler.failures import failure_reason, retry_after_of
 from crawler.items import ArticleItem
+from crawler.pipelines import MAX_URL
 from crawler.registry import Registry, SourceSpec
-from crawler.runtime import get_store, record_skip
+from crawler.runtime import get_retry_book, get_store, record_failure, record_skip
 from newsagg.urls import canonical_url, is_http_url
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -47,6 +48,8 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         registry = Registry.load(spider._registry_path or crawler.settings.get("NEWSAGG_SOURCES_FILE"))
         spider.sources = registry.select(spider._source_names)
+        # Callbacks get a source by name: queued requests (the Redis frontier is JSON) carry no objects.
+        spider.source_named = {source.name: source for source in spider.sources}
         max_age = float(spider._max_age_arg if spider._max_age_arg is not None
                         else crawler.settings.getfloat("NEWSAGG_MAX_AGE_DAYS"))
         spider.oldest = datetime.now(timezone.utc) - timedelta(days=max_age) if max_age > 0 else None
@@ -54,6 +57,7 @@ class NewsSpider(scrapy.Spider):
         for source in spider.sources:
             spider.store.ensure_source(source.name, source.homepage, source.language, str(registry.path or ""))
         crawler.signals.connect(spider._save_feed_states, signal=scrapy.signals.spider_closed)
+        crawler.signals.connect(spider._forget_recovered, signal=scrapy.signals.spider_closed)
         return spider
 
     # ---- discovery -------------------------------------------------------------------------------------
@@ -67,7 +71,14 @@ class NewsSpider(scrapy.Spider):
             if source.robots_sitemaps and sitemaps:
                 robots = canonical_url(source.homepage).split("/", 3)
                 yield scrapy.Request("/".join(robots[:3]) + "/robots.txt", callback=self.parse_robots,
-                                     errback=self.on_error, cb_kwargs={"source": source}, dont_filter=True)
+                                     errback=self.on_error, cb_kwargs={"source_name": source.name},
+                                     dont_filter=True)
+        for retry in get_retry_book(self.crawler).due([s.name for s in self.sources]):
+            # Articles an earlier crawl failed to fetch for a passing reason, whether or not a feed still lists them.
+            if retry.url not in self._queued:
+                self._queued.add(retry.url)
+                self.crawler.stats.inc_value("newsagg/discovery/retry_due")
+                yield self._article_request(retry.url, self.source_named[retry.source])
 
     def _document_request(self, url: str, source: SourceSpec, callback, depth: int = 0) -> scrapy.Request:
         """A feed/sitemap request, conditional on the validators of the last completed crawl."""
@@ -79,7 +90,7 @@ class NewsSpider(scrapy.Spider):
             if state.last_modified:
                 headers["If-Modified-Since"] = state.last_modified
         return scrapy.Request(url, callback=callback, errback=self.on_error, headers=headers,
-                              cb_kwargs={"source": source, "depth": depth},
+                              cb_kwargs={"source_name": source.name, "depth": depth},
                               meta={"handle_httpstatus_list": [304], "newsagg_document": True})
 
     def _not_modified(self, response: Response) -> bool:
@@ -92,13 +103,15 @@ class NewsSpider(scrapy.Spider):
         )
         return False
 
-    def parse_robots(self, response: Response, source: SourceSpec):
+    def parse_robots(self, response: Response, source_name: str):
+        source = self.source_named[source_name]
         known = set(source.sitemaps)
         for url in sitemap_urls_from_robots(response.text, base_url=response.url):
             if url not in known and source.allows(url):
                 yield self._document_request(url, source, self.parse_sitemap)
 
-    def parse_feed(self, response: Response, source: SourceSpec, depth: int = 0):
+    def parse_feed(self, response: Response, source_name: str, depth: int = 0):
+        source = self.source_named[source_name]
         if self._not_modified(response):
             return
         self.crawler.stats.inc_value("newsagg/documents/feeds")
@@ -111,7 +124,8 @@ class NewsSpider(scrapy.Spider):
             return
         yield from self._article_requests(entries, source)
 
-    def parse_sitemap(self, response: Response, source: SourceSpec, depth: int = 0):
+    def parse_sitemap(self, response: Response, source_name: str, depth: int = 0):
+        source = self.source_named[source_name]
         if self._not_modified(response):
             return
         self.crawler.stats.inc_value("newsagg/documents/sitemaps")
@@ -144,28 +158,39 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newsagg/discovery/offsite")
             elif not self._fresh(entry):
                 self.crawler.stats.inc_value("newsagg/discovery/too_old")
+            elif len(url := canonical_url(entry.url)) > MAX_URL:  # would not fit the store (nor its seen-set)
+                record_skip(self.crawler, "url_too_long", None, url[:200])
             else:
-                candidates.setdefault(canonical_url(entry.url), entry)
+                candidates.setdefault(url, entry)
         seen = self.store.seen(list(candidates))
+        waiting = get_retry_book(self.crawler).pending([url for url in candidates if url not in seen])
+        now = datetime.now(timezone.utc)
         for url, entry in candidates.items():
             if url in seen:
                 self.crawler.stats.inc_value("newsagg/discovery/already_seen")
+            elif url in waiting and waiting[url].next_try_at > now:
+                self.crawler.stats.inc_value("newsagg/discovery/retry_later")  # failed before; not due yet
             elif url not in self._queued:
                 self._queued.add(url)
-                self.crawler.stats.inc_value("newsagg/discovery/new")
-                # dont_filter: our own seen-set dedupes; Scrapy's filter would silently swallow redirect loops.
-                yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
-                                     cb_kwargs={"source": source}, dont_filter=True)
+                counter = "retry_due" if url in waiting else "new"
+                self.crawler.stats.inc_value(f"newsagg/discovery/{counter}")
+                yield self._article_request(url, source)
+
+    def _article_request(self, url: str, source: SourceSpec) -> scrapy.Request:
+        # dont_filter: our own seen-set dedupes; Scrapy's filter would silently swallow redirect loops.
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                              cb_kwargs={"source_name": source.name}, dont_filter=True)
 
     # ---- articles --------------------------------------------------------------------------------------
-    def parse_article(self, response: Response, source: SourceSpec):
+    def parse_article(self, response: Response, source_name: str):
+        source = self.source_named[source_name]
         url = response.request.url
         ctype = (response.headers.get("Content-Type") or b"").split(b";")[0].strip().lower()
         if ctype and ctype not in HTML_TYPES:
             record_skip(self.crawler, "not_html", url, ctype.decode("latin-1"), source=source.name)
             return
-        if not response.body.strip():
-            record_skip(self.crawler, "empty_body", url, source=source.name)
+        if not response.body.strip():  # often a cache or CDN hiccup: tried again by a later crawl
+            record_failure(self.crawler, "empty_body", _discovered_url(response.request), source=source.name)
             return
         html = decode_html(response)
         overrides = ExtractOverrides(source.extract.body_selector, list(source.extract.drop_selectors))
@@ -182,10 +207,17 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Failure):
         request = failure.request
         reason = failure_reason(failure)
-        is_document = request.meta.get("newsagg_document") or request.url.endswith("/robots.txt")
-        source = request.cb_kwargs.get("source")
-        record_skip(self.crawler, reason, None if is_document else request.url, request.url,
-                    source=source.name if source is not None else None)
+        if request.meta.get("newsagg_document") or request.url.endswith("/robots.txt"):
+            record_skip(self.crawler, reason, None, request.url,
+                        source=request.cb_kwargs.get("source_name") or None)  # feeds and sitemaps are fetched every crawl
+            return
+        record_failure(self.crawler, reason, _discovered_url(request), detail=request.url,
+                       source=request.cb_kwargs.get("source_name", ""),
+                       retry_after=retry_after_of(failure))
+
+    def _forget_recovered(self, spider, reason: str) -> None:
+        """Retries that reached the seen-set in this crawl (stored at last, or final) are booked no more."""
+        get_retry_book(self.crawler).forget_seen()
 
     def _save_feed_states(self, spider, reason: str) -> None:
         # Only a crawl that finished may skip unchanged feeds next time: after a crash or a kill, the next run
@@ -195,6 +227,11 @@ class NewsSpider(scrapy.Spider):
         for url, (etag, last_modified) in self._feed_states.items():
             if etag or last_modified:
                 self.store.save_feed_state(url, etag, last_modified)
+
+
+def _discovered_url(request: scrapy.Request) -> str:
+    """The article URL as discovery saw it (before redirects): the one the seen-set and the retries know."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
 
 
 def decode_html(response: Response) -> str:

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from crawler.scaleout import CLAIM, JOIN, LEAVE, POP_LEASE, PUBLISH, REAP, RENEW
+from crawler.scaleout import CLAIM, JOIN, KEEP_ALIVE, LEAVE, POP_LEASE, PUBLISH, REAP, RENEW
 
 
 @pytest.fixture
 def scripts(redis_client):
     return {name: redis_client.register_script(src) for name, src in
             {"pop": POP_LEASE, "reap": REAP, "renew": RENEW, "join": JOIN, "leave": LEAVE, "claim": CLAIM,
-             "publish": PUBLISH}.items()}
+             "publish": PUBLISH, "keep_alive": KEEP_ALIVE}.items()}
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_the_last_worker_out_ends_the_run(redis_client, scripts, keys, prefix):
     group = f"{prefix}:crawl:news:g"
     pointer = f"{group}:run"
     join = lambda worker, candidate: scripts["join"](  # noqa: E731
-        keys=[pointer], args=[candidate, group, worker, 10_000, "0"]).decode()
+        keys=[pointer], args=[candidate, group, worker, 10_000, "0", 60_000]).decode()
     leave = lambda worker, finished: scripts["leave"](  # noqa: E731
         keys=[pointer], args=[f"{group}:run1", "run1", worker, "1" if finished else "0"])
     assert join("w1", "run1") == "run1" and join("w2", "run2") == "run1"  # the second joins the current run
@@ -77,9 +77,30 @@ def test_the_last_worker_out_ends_the_run(redis_client, scripts, keys, prefix):
 
 def test_a_run_with_work_left_is_not_ended(redis_client, scripts, keys, prefix):
     group = f"{prefix}:crawl:news:g"
-    scripts["join"](keys=[f"{group}:run"], args=["run1", group, "w1", 10_000, "0"])
+    scripts["join"](keys=[f"{group}:run"], args=["run1", group, "w1", 10_000, "0", 60_000])
     redis_client.zadd(keys["requests"], {b"r": 0})
     assert scripts["leave"](keys=[f"{group}:run"], args=[f"{group}:run1", "run1", "w1", "1"]) == 0
+
+
+def test_a_dead_run_expires_and_is_not_joined(redis_client, scripts, keys, prefix):
+    """The run pointer and the run's keys live while a worker heartbeats; after its workers died, a new crawl
+    starts its own run instead of joining one whose dupefilter already holds the feeds."""
+    group = f"{prefix}:crawl:news:g"
+    pointer = f"{group}:run"
+    assert scripts["join"](keys=[pointer], args=["run1", group, "w1", 10_000, "0", 400]) == b"run1"
+    redis_client.sadd(keys["dupefilter"], "feed-fingerprint")
+    run_keys = [pointer, *keys.values()]
+    for _ in range(3):  # a live worker's beats keep everything, well past the ttl
+        assert 0 < redis_client.pttl(pointer) <= 400
+        scripts["keep_alive"](keys=run_keys, args=["run1", 400])
+        assert 0 < redis_client.pttl(keys["dupefilter"]) <= 400
+        time.sleep(0.2)
+    assert redis_client.get(pointer) == b"run1"
+    time.sleep(0.5)  # every worker of run1 died: no beats
+    assert not redis_client.exists(pointer, keys["dupefilter"], keys["workers"])
+    assert scripts["join"](keys=[pointer], args=["run2", group, "w2", 10_000, "0", 400]) == b"run2"
+    scripts["keep_alive"](keys=[pointer], args=["run1", 60_000])  # a late beat of the old run: not its pointer now
+    assert redis_client.pttl(pointer) <= 400
 
 
 def claim(scripts, prefix, delay_ms, hold_ms=2000):
