@@ -35,7 +35,7 @@ def build(api: ApiSettings) -> APIRouter:
         """Stored articles, newest first; follow `next_cursor` for older ones."""
         limit = limit or 20
         store = state.store
-        if cursor is not None and store.get_article(cursor) is None:
+        if cursor is not None and store.article_position(cursor) is None:
             # the store would silently start over from the newest, and a client could page forever
             raise ApiProblem(404, "the cursor's article no longer exists; start again without a cursor")
         rows = store.list_articles(ArticleFilter(source=source, tag=tag, since=since, until=until, q=q,
