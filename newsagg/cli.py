@@ -21,6 +21,7 @@ app = typer.Typer(help="newsagg: tech & automotive news aggregator.", no_args_is
 sources_app = typer.Typer(help="The source registry: list, import/export OPML.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 console = Console()
+INDEX_LOCK = "index-update"  # Store.exclusive section of every index update (`newsagg index`, the scheduler's)
 
 
 def _split(names: Optional[str]) -> list[str] | None:
@@ -109,7 +110,12 @@ def _service():
 def index(rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild everything from the store.")) -> None:
     """Embed and index new articles (or rebuild from the store), assign stories, publish a snapshot."""
     service = _service()
-    with console.status("indexing…"):
+
+    def waiting() -> None:
+        console.print("[yellow]another index update of this store is running; waiting for it to finish…[/]")
+
+    # Store-wide (an advisory lock on PostgreSQL): schedulers on several machines never update one index at once
+    with service.store.exclusive(INDEX_LOCK, on_wait=waiting), console.status("indexing…"):
         stats = service.rebuild() if rebuild else service.update_index()
     console.print(f"index v{stats.version}: {stats.total} articles ({stats.added} added, {stats.removed} removed; "
                   f"{stats.embedded} embedded, {stats.reused} reused; {stats.stories_touched} stories touched) "

@@ -6,8 +6,8 @@ Everything else (FAISS index, stories) is derived from it and can be rebuilt fro
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from newsagg.config import Settings, get_settings
+from newsagg.exclusive import exclusive
 from newsagg.models import Article, CrawlRun, FeedState, SeenUrl, Source, utcnow
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def exclusive(self, name: str, on_wait: Callable[[], None] | None = None) -> AbstractContextManager[None]:
+        """One holder of `name` at a time across every process using this store (see newsagg/exclusive.py)."""
+        return exclusive(self.engine, name, on_wait)
 
     # ---- sources -------------------------------------------------------------------------------------
     def ensure_source(self, name: str, homepage: str = "", language: str | None = None, origin: str = "") -> int:
