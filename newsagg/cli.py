@@ -176,7 +176,8 @@ def dashboard_command(
     streamlit_cli.main(
         args=["run", str(app_file), "--server.address", host, "--server.port", str(port),
               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-              "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"],
+              "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+              "--client.showErrorDetails", "none"],  # no traceback ever reaches a browser
         prog_name="streamlit",
     )
 
@@ -264,6 +265,13 @@ def _wait_forever() -> None:
         console.print("stopped")
 
 
+def masked_url(database_url: str) -> str:
+    """A database URL fit to print: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def demo_env() -> dict[str, str]:
     """Settings for crawling the local demo sites: private addresses allowed, no age limit, short delays."""
     from newsagg.demo import local_crawl_env
@@ -286,7 +294,7 @@ def demo(serve: bool = typer.Option(True, help="End with the API and the dashboa
                                env=demo_env())
         if code != 0:
             raise typer.Exit(code)
-        console.print(f"Store: {settings.database_url}")
+        console.print(f"Store: {masked_url(settings.database_url)}")
         console.rule("[bold]2. index: embed, add to FAISS, group into stories")
         index(rebuild=False)
         console.rule("[bold]3. related articles")

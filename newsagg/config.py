@@ -163,11 +163,19 @@ class ApiSettings(BaseModel):
     refresh_interval: float = Field(
         default=0.5, gt=0, description="Seconds between checks for a newer index snapshot (one small file read)."
     )
+    bad_snapshot_backoff: float = Field(
+        default=300.0, gt=0, description="Longest wait before re-reading a snapshot that failed to load (corrupt).",
+    )
     related_cache_size: int = Field(
         default=20_000, ge=0, description="Related lists kept in memory, by article id (0 = no cache)."
     )
     cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age (s) of related lists and widget.")
     access_log: bool = Field(default=False, description="Log every request (costs throughput; /metrics counts them).")
+    public_base_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where clients reach this API (https://news.example/api): the feed's id, self link and entry "
+        "ids are made from it, never from the request's Host header. Unset: tag: URIs and a relative self link.",
+    )
 
 
 class ScheduleGroup(BaseModel):
