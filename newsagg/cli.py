@@ -122,6 +122,24 @@ def index(rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild everyth
                   f"in {stats.seconds:.1f}s — model {service.model_key}")
 
 
+@app.command()
+def prune(yes: bool = typer.Option(False, "--yes", help="Remove them (default: only count what would go).")) -> None:
+    """Drop what is past its retention (`[retention]` settings): old seen-set rows, crawl runs, raw HTML, and the
+    vectors of embedding models no longer configured. A dry run unless --yes."""
+    from newsagg.retention import prune as prune_store, targets
+    from newsagg.store import Store
+    from recommender.embed import Embedder, EmbedderInfo
+
+    settings = get_settings()
+    embedding = settings.embedding
+    current = EmbedderInfo(embedding.model, Embedder(embedding).backend, 0).key  # the model itself is not loaded
+    counts = prune_store(Store.from_settings(settings), targets(settings.retention, [current]), apply=yes)
+    table = Table("what", "rows", title="pruned" if yes else "would prune (dry run: pass --yes to remove them)")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)
+
+
 def _print_related(service, article_id: int | None = None, url: str | None = None, limit: int = 5) -> None:
     items = service.related(article_id, url=url, limit=limit)
     if not items:

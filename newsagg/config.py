@@ -178,6 +178,25 @@ class ApiSettings(BaseModel):
     )
 
 
+class RetentionSettings(BaseModel):
+    """What `newsagg prune` removes (it only counts unless given --yes). 0 days keeps that kind forever."""
+
+    seen_days: float = Field(
+        default=180.0, ge=0, description="Seen-set rows of URLs that were not stored (skips, duplicates) older than "
+        "this. Rows of stored articles stay: they are what keeps a re-crawl from fetching an article again.",
+    )
+    runs_days: float = Field(default=90.0, ge=0, description="Crawl-run records started longer ago than this.")
+    raw_html_days: float = Field(
+        default=30.0, ge=0, description="Raw HTML of articles fetched longer ago than this (the article stays).",
+    )
+    retired_embeddings: bool = Field(
+        default=True, description="Vectors of embedding models other than `embedding.model` (and `keep_models`).",
+    )
+    keep_models: list[str] = Field(
+        default_factory=list, description="Embedding model keys whose vectors are kept although not configured.",
+    )
+
+
 class ScheduleGroup(BaseModel):
     """One recurring crawl (`[[schedule.groups]]`): which sources, which discovery, how often."""
 
@@ -256,6 +275,7 @@ class Settings(BaseSettings):
     related: RelatedSettings = Field(default_factory=RelatedSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":
