@@ -178,9 +178,10 @@ class Store:
             raise DuplicateArticle(article.url) from exc
         return article.id
 
-    def get_article(self, article_id: int) -> Article | None:
+    def get_article(self, article_id: int, *, with_raw_html: bool = True) -> Article | None:
+        """One article; `with_raw_html=False` leaves its largest column (the compressed page) unread."""
         with self.session() as s:
-            return s.get(Article, article_id)
+            return s.get(Article, article_id, options=() if with_raw_html else WITHOUT_RAW)
 
     def article_by_url(self, url: str) -> Article | None:
         with self.session() as s:

@@ -200,7 +200,7 @@ class ApiState:
 
     def _compute_related(self, article_id: int) -> RelatedList:
         store, service = self.require_store(), self.service
-        article = store.get_article(article_id)
+        article = store.get_article(article_id, with_raw_html=False)
         if article is None:
             raise KeyError(article_id)
         group = article.near_dup_group

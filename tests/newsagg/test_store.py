@@ -182,3 +182,8 @@ def test_listing_loads_no_body_or_raw_html_and_like_is_literal(store):
         with pytest.raises((InvalidRequestError, DetachedInstanceError)):  # deferred, and never loaded behind our back either
             getattr(listed[0], column)
     assert listed[0].tags == ["xiaomi", "ev"] and listed[0].source_name == "voltwire"
+    detail = store.get_article(listed[0].id, with_raw_html=False)  # a detail page needs the body, not the page
+    assert detail.body == "x" * 5000
+    with pytest.raises((InvalidRequestError, DetachedInstanceError)):
+        detail.raw_html_z
+    assert store.get_article(listed[0].id).raw_html.startswith("<html>y")

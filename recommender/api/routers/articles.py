@@ -50,7 +50,7 @@ def build(api: ApiSettings) -> APIRouter:
 
 def get_article(article_id: ArticleId, state: StoreState) -> ArticleDetail:
     """One stored article (metadata and summary; the body stays with its publisher) and its known copies."""
-    article = state.store.get_article(article_id)
+    article = state.store.get_article(article_id, with_raw_html=False)
     if article is None:
         raise ApiProblem(404, f"no article with id {article_id}")
     detail = ArticleDetail.model_validate(article)
