@@ -82,11 +82,14 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
+        if sqlite and _current_revision(conn) == ScriptDirectory.from_config(cfg).get_current_head():
+            return  # nothing to do, and no foreign-key check over the whole file on every open
         if sqlite:
             # Batch mode rebuilds a table by copy, drop and rename; with foreign keys on, the drop would cascade
             # (embeddings deleted, seen URLs unlinked). The pragma only takes effect outside a transaction.
@@ -102,6 +105,14 @@ def migrate(engine: Engine) -> None:
             if sqlite:
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.commit()
+
+
+def _current_revision(conn) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    revision = MigrationContext.configure(conn).get_current_revision()
+    conn.rollback()  # the read began a transaction; the pragma that may follow must run outside one
+    return revision
 
 
 class Store:
