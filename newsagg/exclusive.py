@@ -68,24 +68,26 @@ def _file_lock(engine: Engine, name: str, on_wait: Callable[[], None] | None) ->
     database = engine.url.database
     if not database or database == ":memory:":  # one process owns an in-memory store: a thread lock will do
         lock = _memory_locks.setdefault(name, threading.Lock())
-        if not lock.acquire(blocking=False):
-            _waiting(name, on_wait)
-            lock.acquire()
-        try:
-            yield
-        finally:
-            lock.release()
-        return
-    lock = FileLock(str(Path(database).with_name(f"{Path(database).name}.{name}.lock")), thread_local=False)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+        try_take, take, release = (lambda: lock.acquire(blocking=False)), lock.acquire, lock.release
+    else:
+        path = Path(database).with_name(f"{Path(database).name}.{name}.lock")
+        lock = FileLock(str(path), thread_local=False)
+        try_take, take, release = (lambda: _try_file_lock(lock)), lock.acquire, lock.release
+    if not try_take():
         _waiting(name, on_wait)
-        lock.acquire()
+        take()
     try:
         yield
     finally:
-        lock.release()
+        release()
+
+
+def _try_file_lock(lock: FileLock) -> bool:
+    try:
+        lock.acquire(timeout=0)
+        return True
+    except Timeout:
+        return False
 
 
 def _waiting(name: str, on_wait: Callable[[], None] | None) -> None:
