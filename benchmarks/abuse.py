@@ -49,7 +49,7 @@ from newsagg.config import EmbeddingSettings  # noqa: E402
 from newsagg.demo import local_crawl_env  # noqa: E402
 from newsagg.demo.heavy import fill_heavy_store  # noqa: E402
 from newsagg.models import Article, Embedding  # noqa: E402
-from newsagg.store import Store  # noqa: E402
+from newsagg.store import ArticleFilter, Store  # noqa: E402
 from recommender.embed import Embedder, article_text, text_hash  # noqa: E402
 from recommender.index import VectorIndex  # noqa: E402
 
@@ -75,6 +75,23 @@ def build_data(data: Path, n: int) -> None:
              "vector": v.astype("<f4").tobytes()} for r, v in zip(rows, vectors)])
     VectorIndex.build(info.key, ids, vectors, settings.index).save(data / "index")
     store.close()
+
+
+def row_bytes_per_listing(data: Path, limit: int = 100) -> tuple[float, float]:
+    """MB of column data one `?tag=zzz&limit=100` request loads: the old way (full rows, a window of limit × 50
+    scanned in Python for the tag) against now (listing columns of the rows that match, here none)."""
+    from sqlalchemy import func
+
+    store = Store(settings_for(data).database_url)
+    full = (func.length(Article.body) + func.coalesce(func.length(Article.raw_html_z), 0)
+            + func.coalesce(func.length(Article.minhash), 0) + func.length(Article.title) + func.length(Article.summary))
+    with store.session() as s:
+        window = select(full.label("n")).order_by(Article.id.desc()).limit(limit * 50).subquery()
+        old = s.scalar(select(func.sum(window.c.n))) or 0
+        now = sum(len(a.title) + len(a.summary) + len(a.url) for a in store.list_articles(
+            ArticleFilter(tag="zzz", limit=limit)))
+    store.close()
+    return old / 2**20, now / 2**20
 
 
 # ---- 2./3. raw HTTP ------------------------------------------------------------------------------------------
@@ -427,6 +444,9 @@ def main(argv=None) -> dict:
         build_data(data, args.articles)
     print(f"store: {args.articles} articles with raw HTML ({(data / 'newsagg.db').stat().st_size / 1e6:.0f} MB) "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)
+    old_mb, now_mb = row_bytes_per_listing(data)
+    print(f"column data one /articles?tag=zzz&limit=100 loads: {now_mb:.2f} MB (the old full-row scan of "
+          f"limit x 50 rows: {old_mb:.0f} MB)", flush=True)
     api = ApiProcess(data, cache_size=20_000)
     try:
         api.wait_ready(600)
@@ -454,6 +474,7 @@ def main(argv=None) -> dict:
         "leaks": sum(r["note"].startswith("LEAK") for r in results),
         "start_rss_mb": round(start_mb, 1), "listing_growth_mb": round(listing_mb, 1),
         "feed_growth_mb": round(feed_mb, 1), "livez_growth_mb": round(livez_mb, 1),
+        "listing_loads_mb": round(now_mb, 2), "old_listing_loads_mb": round(old_mb, 1),
         "metric_methods": sorted(methods),
     }
     print(json.dumps(summary))
