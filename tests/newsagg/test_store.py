@@ -179,7 +179,8 @@ def test_listing_loads_no_body_or_raw_html_and_like_is_literal(store):
     assert [a.title for a in listed] == ["100% pure_gold"]  # % is a character here, not a wildcard
     assert [a.title for a in store.list_articles(ArticleFilter(q="e_g"))] == ["100% pure_gold"]
     for column in ("body", "raw_html_z", "minhash"):
-        with pytest.raises((InvalidRequestError, DetachedInstanceError)):  # deferred, and never loaded behind our back either
+        # deferred, and never loaded behind our back either
+        with pytest.raises((InvalidRequestError, DetachedInstanceError)):
             getattr(listed[0], column)
     assert listed[0].tags == ["xiaomi", "ev"] and listed[0].source_name == "voltwire"
     detail = store.get_article(listed[0].id, with_raw_html=False)  # a detail page needs the body, not the page
