@@ -6,6 +6,9 @@ it is reached through article links (deep link: /article?article=<id>).
 
 import streamlit as st
 
+# An unexpected error shows a generic message in the browser, never a traceback or the exception's text (the
+# console log still has them); also set by `newsagg dashboard` and .streamlit/config.toml, this covers any runner.
+st.set_option("client.showErrorDetails", "none")
 st.set_page_config(page_title="newsagg", page_icon=":material/newspaper:", layout="wide")
 # Article links are page links, which cut their label to one line; headlines must wrap to be readable. A constant
 # stylesheet of ours (never scraped text) is the only HTML the dashboard writes.

@@ -87,7 +87,7 @@ def latest_articles(db: str, flt: ArticleFilter) -> list[ArticleView]:
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def article(db: str, article_id: int) -> ArticleView | None:
-    a = store_for(db).get_article(article_id)
+    a = store_for(db).get_article(article_id, with_raw_html=False)
     return ArticleView.of(a, with_body=True) if a is not None else None
 
 

@@ -60,3 +60,17 @@ def shorten(text: str | None, max_chars: int) -> str:
         return text
     cut = text[:max_chars].rsplit(" ", 1)[0]
     return cut + " …"
+
+
+MAX_ID = 2**63 - 1  # ids are 64-bit SQL integers; a larger number is no row, not a database error
+
+
+def parse_id(raw: str | None) -> int | None:
+    """An id from a deep link (?article=, ?story=): plain ASCII digits within the store's range, else None.
+
+    str.isdigit() alone accepts "²" or "٣" (which int() then refuses), and 20 digits overflow the database."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None

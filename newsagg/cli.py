@@ -22,6 +22,7 @@ sources_app = typer.Typer(help="The source registry: list, add by homepage, chec
                           no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 console = Console()
+INDEX_LOCK = "index-update"  # Store.exclusive section of every index update (`newsagg index`, the scheduler's)
 
 
 def _split(names: Optional[str]) -> list[str] | None:
@@ -123,11 +124,34 @@ def _service():
 def index(rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild everything from the store.")) -> None:
     """Embed and index new articles (or rebuild from the store), assign stories, publish a snapshot."""
     service = _service()
-    with console.status("indexing…"):
+
+    def waiting() -> None:
+        console.print("[yellow]another index update of this store is running; waiting for it to finish…[/]")
+
+    # Store-wide (an advisory lock on PostgreSQL): schedulers on several machines never update one index at once
+    with service.store.exclusive(INDEX_LOCK, on_wait=waiting), console.status("indexing…"):
         stats = service.rebuild() if rebuild else service.update_index()
     console.print(f"index v{stats.version}: {stats.total} articles ({stats.added} added, {stats.removed} removed; "
                   f"{stats.embedded} embedded, {stats.reused} reused; {stats.stories_touched} stories touched) "
                   f"in {stats.seconds:.1f}s — model {service.model_key}")
+
+
+@app.command()
+def prune(yes: bool = typer.Option(False, "--yes", help="Remove them (default: only count what would go).")) -> None:
+    """Drop what is past its retention (`[retention]` settings): old seen-set rows, crawl runs, raw HTML, and the
+    vectors of embedding models no longer configured. A dry run unless --yes."""
+    from newsagg.retention import prune as prune_store, targets
+    from newsagg.store import Store
+    from recommender.embed import Embedder, EmbedderInfo
+
+    settings = get_settings()
+    embedding = settings.embedding
+    current = EmbedderInfo(embedding.model, Embedder(embedding).backend, 0).key  # the model itself is not loaded
+    counts = prune_store(Store.from_settings(settings), targets(settings.retention, [current]), apply=yes)
+    table = Table("what", "rows", title="pruned" if yes else "would prune (dry run: pass --yes to remove them)")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)
 
 
 def _print_related(service, article_id: int | None = None, url: str | None = None, limit: int = 5) -> None:
@@ -184,7 +208,8 @@ def dashboard_command(
     streamlit_cli.main(
         args=["run", str(app_file), "--server.address", host, "--server.port", str(port),
               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-              "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"],
+              "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+              "--client.showErrorDetails", "none"],  # no traceback ever reaches a browser
         prog_name="streamlit",
     )
 
@@ -303,6 +328,13 @@ def _wait_forever() -> None:
         console.print("stopped")
 
 
+def masked_url(database_url: str) -> str:
+    """A database URL fit to print: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def demo_env() -> dict[str, str]:
     """Settings for crawling the local demo sites: private addresses allowed, no age limit, short delays."""
     from newsagg.demo import local_crawl_env
@@ -325,7 +357,7 @@ def demo(serve: bool = typer.Option(True, help="End with the API and the dashboa
                                env=demo_env())
         if code != 0:
             raise typer.Exit(code)
-        console.print(f"Store: {settings.database_url}")
+        console.print(f"Store: {masked_url(settings.database_url)}")
         console.rule("[bold]2. index: embed, add to FAISS, group into stories")
         index(rebuild=False)
         console.rule("[bold]3. related articles")

@@ -214,11 +214,38 @@ class ApiSettings(BaseModel):
     refresh_interval: float = Field(
         default=0.5, gt=0, description="Seconds between checks for a newer index snapshot (one small file read)."
     )
+    bad_snapshot_backoff: float = Field(
+        default=300.0, gt=0, description="Longest wait before re-reading a snapshot that failed to load (corrupt).",
+    )
     related_cache_size: int = Field(
         default=20_000, ge=0, description="Related lists kept in memory, by article id (0 = no cache)."
     )
     cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age (s) of related lists and widget.")
     access_log: bool = Field(default=False, description="Log every request (costs throughput; /metrics counts them).")
+    public_base_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where clients reach this API (https://news.example/api): the feed's id, self link and entry "
+        "ids are made from it, never from the request's Host header. Unset: tag: URIs and a relative self link.",
+    )
+
+
+class RetentionSettings(BaseModel):
+    """What `newsagg prune` removes (it only counts unless given --yes). 0 days keeps that kind forever."""
+
+    seen_days: float = Field(
+        default=180.0, ge=0, description="Seen-set rows of URLs that were not stored (skips, duplicates) older than "
+        "this. Rows of stored articles stay: they are what keeps a re-crawl from fetching an article again.",
+    )
+    runs_days: float = Field(default=90.0, ge=0, description="Crawl-run records started longer ago than this.")
+    raw_html_days: float = Field(
+        default=30.0, ge=0, description="Raw HTML of articles fetched longer ago than this (the article stays).",
+    )
+    retired_embeddings: bool = Field(
+        default=True, description="Vectors of embedding models other than `embedding.model` (and `keep_models`).",
+    )
+    keep_models: list[str] = Field(
+        default_factory=list, description="Embedding model keys whose vectors are kept although not configured.",
+    )
 
 
 class ScheduleGroup(BaseModel):
@@ -320,6 +347,7 @@ class Settings(BaseSettings):
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

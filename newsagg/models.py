@@ -63,6 +63,8 @@ class Source(Base):
 
 class Article(Base):
     __tablename__ = "articles"
+    # SQLite would otherwise reuse the id of a deleted newest article (migration 0004)
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2000), unique=True, doc="Canonical URL.")

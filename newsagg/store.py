@@ -7,23 +7,31 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import String, cast, create_engine, event, func, or_, select, update
+from sqlalchemy import String, cast, create_engine, event, exists, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from newsagg.config import Settings, get_settings
-from newsagg.models import Article, CrawlRun, FeedState, SeenUrl, Source, SourceHealth, utcnow
-from newsagg.models import Article, ArticleStory, CrawlRun, FeedState, SeenUrl, Source, utcnow
+from newsagg.exclusive import exclusive
+from newsagg.models import Article, ArticleStory, CrawlRun, FeedState, SeenUrl, Source, SourceHealth, utcnow
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+# What a listing never needs (pages of /articles, the feed, the dashboard's Latest): the body, the raw HTML and
+# the MinHash are most of a row's bytes. raiseload: touching one later is a loud error, never a silent N+1 load.
+LISTING = (defer(Article.body, raiseload=True), defer(Article.raw_html_z, raiseload=True),
+           defer(Article.minhash, raiseload=True))
+WITHOUT_RAW = (defer(Article.raw_html_z, raiseload=True),)
 
 
 class DuplicateArticle(Exception):
@@ -63,8 +71,9 @@ class ArticleFilter:
     limit: int = 50
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def escape_like(text: str, escape: str = "\\") -> str:
+    """A user's text as a LIKE pattern that matches it literally (`%` and `_` are not wildcards)."""
+    return text.replace(escape, escape * 2).replace("%", escape + "%").replace("_", escape + "_")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -94,12 +103,37 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite and _current_revision(conn) == ScriptDirectory.from_config(cfg).get_current_head():
+            return  # nothing to do, and no foreign-key check over the whole file on every open
+        if sqlite:
+            # Batch mode rebuilds a table by copy, drop and rename; with foreign keys on, the drop would cascade
+            # (embeddings deleted, seen URLs unlinked). The pragma only takes effect outside a transaction.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                if sqlite and (dangling := conn.exec_driver_sql("PRAGMA foreign_key_check").first()):
+                    log.warning("rows whose foreign keys point nowhere, e.g. in table %s", dangling[0])
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
+def _current_revision(conn) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    revision = MigrationContext.configure(conn).get_current_revision()
+    conn.rollback()  # the read began a transaction; the pragma that may follow must run outside one
+    return revision
 
 
 class Store:
@@ -126,6 +160,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def exclusive(self, name: str, on_wait: Callable[[], None] | None = None) -> AbstractContextManager[None]:
+        """One holder of `name` at a time across every process using this store (see newsagg/exclusive.py)."""
+        return exclusive(self.engine, name, on_wait)
 
     # ---- sources -------------------------------------------------------------------------------------
     def ensure_source(self, name: str, homepage: str = "", language: str | None = None, origin: str = "") -> int:
@@ -176,9 +214,10 @@ class Store:
             raise DuplicateArticle(article.url) from exc
         return article.id
 
-    def get_article(self, article_id: int) -> Article | None:
+    def get_article(self, article_id: int, *, with_raw_html: bool = True) -> Article | None:
+        """One article; `with_raw_html=False` leaves its largest column (the compressed page) unread."""
         with self.session() as s:
-            return s.get(Article, article_id)
+            return s.get(Article, article_id, options=() if with_raw_html else WITHOUT_RAW)
 
     def article_by_url(self, url: str) -> Article | None:
         with self.session() as s:
@@ -188,7 +227,8 @@ class Store:
         if not ids:
             return {}
         with self.session() as s:
-            return {a.id: a for a in s.scalars(select(Article).where(Article.id.in_(list(ids))))}
+            stmt = select(Article).options(*WITHOUT_RAW).where(Article.id.in_(list(ids)))
+            return {a.id: a for a in s.scalars(stmt)}
 
     def article_by_hash(self, content_hash: str) -> Article | None:
         with self.session() as s:
@@ -196,7 +236,8 @@ class Store:
 
     def group_members(self, group_id: int) -> list[Article]:
         with self.session() as s:
-            return list(s.scalars(select(Article).where(Article.near_dup_group == group_id).order_by(Article.id)))
+            return list(s.scalars(select(Article).options(*LISTING)
+                                  .where(Article.near_dup_group == group_id).order_by(Article.id)))
 
     def count_articles(self) -> int:
         with self.session() as s:
@@ -222,40 +263,49 @@ class Store:
             ).tuples()
 
     def list_articles(self, flt: ArticleFilter) -> list[Article]:
-        """Newest first (by id, which follows fetch order), filtered."""
-        stmt = select(Article).order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
+        """Newest first, filtered; listing columns only (no body, raw HTML or MinHash), at most `flt.limit` rows."""
+        stmt = (select(Article).options(*LISTING)
+                .order_by(Article.published_at.desc().nulls_last(), Article.id.desc()).limit(flt.limit))
         if flt.source:
             stmt = stmt.join(Source).where(Source.name == flt.source)
+        if flt.tag:
+            stmt = stmt.where(self._has_tag(flt.tag))
         if flt.since:
             stmt = stmt.where(Article.published_at >= flt.since)
         if flt.until:
             stmt = stmt.where(Article.published_at < flt.until)
         if flt.q:
-            like = f"%{flt.q.lower()}%"
-            stmt = stmt.where(or_(func.lower(Article.title).like(like), func.lower(Article.body).like(like)))
+            like = "%" + escape_like(flt.q.lower()) + "%"
+            stmt = stmt.where(or_(func.lower(Article.title).like(like, escape="\\"),
+                                  func.lower(Article.body).like(like, escape="\\")))
         if flt.before_id:
-            anchor = self.get_article(flt.before_id)
-            if anchor is not None and anchor.published_at is not None:
-                stmt = stmt.where(
-                    or_(
-                        Article.published_at < anchor.published_at,
-                        (Article.published_at == anchor.published_at) & (Article.id < anchor.id),
-                        Article.published_at.is_(None),
-                    )
-                )
-            elif anchor is not None:
-                stmt = stmt.where(Article.published_at.is_(None), Article.id < anchor.id)
+            stmt = self._older_than(stmt, flt.before_id)
         with self.session() as s:
-            if not flt.tag:
-                return list(s.scalars(stmt.limit(flt.limit)))
-            # JSON containment differs per dialect; filter tags in Python over a bounded window.
-            out: list[Article] = []
-            for article in s.scalars(stmt.limit(flt.limit * 50)):
-                if flt.tag in article.tags:
-                    out.append(article)
-                    if len(out) >= flt.limit:
-                        break
-            return out
+            return list(s.scalars(stmt))
+
+    def _has_tag(self, tag: str):
+        """Tag membership in SQL: JSONB containment on PostgreSQL (GIN-indexed, migration 0004), json_each on SQLite."""
+        if self.engine.dialect.name == "postgresql":
+            return cast(Article.tags, JSONB).op("@>")(func.jsonb_build_array(cast(literal(tag), String)))
+        each = func.json_each(Article.tags).table_valued("value")
+        return exists(select(literal(1)).select_from(each).where(each.c.value == tag))
+
+    def article_position(self, article_id: int) -> tuple[int, datetime | None] | None:
+        """(id, published_at) of an article, or None: where a cursor points, without loading the row."""
+        with self.session() as s:
+            row = s.execute(select(Article.id, Article.published_at).where(Article.id == article_id)).first()
+        return (row[0], row[1]) if row else None
+
+    def _older_than(self, stmt, anchor_id: int):
+        anchor = self.article_position(anchor_id)
+        if anchor is None:
+            return stmt
+        anchor_id, published = anchor
+        if published is None:
+            return stmt.where(Article.published_at.is_(None), Article.id < anchor_id)
+        return stmt.where(or_(Article.published_at < published,
+                              (Article.published_at == published) & (Article.id < anchor_id),
+                              Article.published_at.is_(None)))
 
     # ---- export and re-tagging: keyset pages by id, never all rows at once ----------------------------------
     def iter_export(self, flt: ExportFilter, batch: int = 1000) -> Iterator[ExportRecord]:
@@ -272,9 +322,8 @@ class Store:
             stmt = stmt.where(Article.published_at < flt.until)
         if flt.story is not None:
             stmt = stmt.where(ArticleStory.story_id == flt.story)
-        if flt.tag:  # JSON containment differs per dialect: a portable LIKE on the JSON text, then an exact check
-            pattern = f"%{_like_escape(json.dumps(flt.tag))}%"
-            stmt = stmt.where(cast(Article.tags, String).like(pattern, escape="\\"))
+        if flt.tag:
+            stmt = stmt.where(self._has_tag(flt.tag))
         after = 0
         while True:
             with self.session() as s:

@@ -11,14 +11,9 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.cards import LATEST_PAGE, article_link, fmt_time, meta_caption, story_link, tag_line
-from dashboard.safe_text import http_url, md_escape, paragraphs
+from dashboard.safe_text import http_url, md_escape, paragraphs, parse_id
 
 STORY_PREVIEW = 6  # story members listed beside the article; the Stories page lists them all
-
-
-def requested_id() -> int | None:
-    raw = st.query_params.get("article", "").strip()
-    return int(raw) if raw.isdigit() else None
 
 
 def show_article(a: data.ArticleView) -> None:
@@ -94,12 +89,15 @@ def show_story(a: data.ArticleView) -> None:
 
 
 db = data.database_url()
-article_id = requested_id()
+raw_id = st.query_params.get("article", "").strip()
+article_id = parse_id(raw_id)
 article = data.article(db, article_id) if article_id is not None else None
 if article is None:
     st.title("Article", anchor=False)
-    if article_id is None:
+    if not raw_id:
         st.info("Open an article from Latest, Stories or the Map.")
+    elif article_id is None:
+        st.error(f"“{md_escape(raw_id[:40])}” is not an article number: the link is broken.")
     else:
         st.error(f"There is no article {article_id} in the store.")
     st.page_link(LATEST_PAGE, label="Latest articles", icon=":material/schedule:")

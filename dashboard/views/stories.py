@@ -12,15 +12,14 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.cards import STORIES_PAGE, article_card, fmt_time, meta_caption, open_selected_article, story_link
-from dashboard.safe_text import hover_escape, md_escape
+from dashboard.safe_text import hover_escape, md_escape, parse_id
 from recommender.service import StoryInfo
 
 LIST_LIMIT = 50
 
 
 def requested_story() -> int | None:
-    raw = st.query_params.get("story", "").strip()
-    return int(raw) if raw.isdigit() else None
+    return parse_id(st.query_params.get("story", ""))
 
 
 def outlets(info: StoryInfo) -> list[str]:

@@ -38,10 +38,11 @@ def _updated(article: Article) -> datetime:
     return article.updated_at or article.published_at or article.fetched_at
 
 
-def atom_feed(articles: Sequence[Article], *, title: str, self_url: str, entry_id_prefix: str) -> bytes:
+def atom_feed(articles: Sequence[Article], *, title: str, self_url: str, entry_id_prefix: str,
+              feed_id: str | None = None) -> bytes:
     """The feed document; an entry's permanent id is `entry_id_prefix` + the article id (its URL in this API)."""
     feed = Element("feed", {"xmlns": ATOM_NS})
-    _add(feed, "id", self_url)
+    _add(feed, "id", feed_id or self_url)
     _add(feed, "title", title)
     newest = max((_updated(a) for a in articles), default=datetime.now(timezone.utc))
     _add(feed, "updated", _stamp(newest))

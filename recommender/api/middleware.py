@@ -10,6 +10,15 @@ from recommender.api.metrics import ApiMetrics
 from recommender.api.problems import ApiProblem, problem_response
 
 
+# h11 accepts any token as a method: labelled as it came, `curl -X RANDOM123` in a loop would grow the metric
+# series without bound. Methods outside this set share one label.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
 class MetricsMiddleware:
     """Counts and times every request under its route template (`/articles/{article_id}`, never the raw path)."""
 
@@ -35,7 +44,7 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")  # set by the router on the shared scope once a route matched
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe(template, scope["method"], status, time.perf_counter() - start)
+            self.metrics.observe(template, method_label(scope["method"]), status, time.perf_counter() - start)
 
 
 class BodyTooLarge(ApiProblem):

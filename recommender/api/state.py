@@ -24,6 +24,7 @@ from newsagg.urls import canonical_url, is_http_url
 from recommender.api.convert import copy_of, related_article, versioned
 from recommender.api.problems import ApiProblem, not_ready
 from recommender.api.related_cache import RelatedList, RelatedLists
+from recommender.index import snapshot_version
 from recommender.service import RelatedService
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class ApiState:
         self.waiting_for = "the store and the index are loading"
         self.swaps = 0
         self.load_seconds = 0.0
-        self._failure_logged_at = float("-inf")
+        self._bad_version, self._bad_wait, self._bad_retry_at = 0, 0.0, 0.0  # see _note_bad_snapshot
         self.related = RelatedLists(self._compute_related, self._version, self.limits.related_cache_size)
         self._url_ids: OrderedDict[str, int] = OrderedDict()
         self._url_lock = threading.Lock()
@@ -103,6 +104,9 @@ class ApiState:
 
     def check_for_snapshot(self) -> bool:
         """Swap to a newer published snapshot if there is one (cheap when there is not: one small file read)."""
+        published = snapshot_version(self.service.snapshot_dir)
+        if published == self._bad_version and time.monotonic() < self._bad_retry_at:
+            return False  # a snapshot that failed to load is not re-read (a whole index) every interval
         try:
             t0 = time.perf_counter()
             # min_interval=0: this thread is the one that polls; it also keeps request threads from doing so
@@ -116,11 +120,19 @@ class ApiState:
                      self.load_seconds)
             return True
         except Exception:
-            # retried every interval (a corrupt snapshot is usually followed by a good one); logged once a minute
-            if time.monotonic() - self._failure_logged_at > 60:
-                self._failure_logged_at = time.monotonic()
-                log.exception("loading a new index snapshot failed; still serving the current one")
+            self._note_bad_snapshot(published)
             return False
+
+    def _note_bad_snapshot(self, version: int) -> None:
+        """Back off from a snapshot that failed to load, doubling the wait up to a cap; logged once per version
+        (a newer version, usually a good one, is tried at once)."""
+        if version != self._bad_version:
+            log.exception("index snapshot %s could not be loaded; still serving the current one "
+                          "(retried with backoff, at most every %.0fs)", version, self.limits.bad_snapshot_backoff)
+            self._bad_version, self._bad_wait = version, self.limits.refresh_interval
+        else:
+            self._bad_wait = min(self._bad_wait * 2, self.limits.bad_snapshot_backoff)
+        self._bad_retry_at = time.monotonic() + self._bad_wait
 
     def _set_stamp(self, info: dict) -> None:
         # The loaded catalog and model are hundreds of thousands of long-lived objects (~350 ms per full
@@ -188,7 +200,7 @@ class ApiState:
 
     def _compute_related(self, article_id: int) -> RelatedList:
         store, service = self.require_store(), self.service
-        article = store.get_article(article_id)
+        article = store.get_article(article_id, with_raw_html=False)
         if article is None:
             raise KeyError(article_id)
         group = article.near_dup_group

@@ -43,3 +43,16 @@ def test_newsagg_api_prints_its_url_and_serves(tmp_path):
     # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught (so the exit status tells a supervisor)
     output = (tmp_path / "api.log").read_text()
     assert proc.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in output, output[-2000:]
+
+
+def test_newsagg_demo_never_prints_the_database_password(tmp_path, pg_database_url):
+    # trust authentication ignores the password, so the URL works and the password is only there to leak
+    url = pg_database_url.replace("://postgres@", "://postgres:s3cr3t-pw@", 1)
+    assert "s3cr3t-pw" in url
+    env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
+           "NEWSAGG_DATABASE_URL": url, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    run = subprocess.run([sys.executable, "-m", "newsagg.cli", "demo", "--no-serve"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "Store: postgresql+psycopg://postgres:***@127.0.0.1" in run.stdout
+    assert "s3cr3t-pw" not in run.stdout + run.stderr

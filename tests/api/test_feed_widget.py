@@ -166,3 +166,27 @@ def test_atom_writer_escapes_and_drops_what_xml_cannot_carry():
     assert entry.find(f"{ATOM}link").get("href") == "https://a.example/<x>&y"
     assert entry.findtext(f"{ATOM}summary") == "]]> <!-- -->"
     assert entry.find(f"{ATOM}source/{ATOM}link") is None  # not an http(s) homepage
+
+
+@pytest.mark.slow
+def test_feed_ids_and_self_link_never_come_from_the_host_header(client, articles, service, api_settings):
+    spoofed = {"Host": "evil.example"}
+    r = client.get("/feed.atom", params={"tag": "xiaomi"}, headers=spoofed)
+    assert r.status_code == 200 and b"evil.example" not in r.content
+    root = SafeET.fromstring(r.content)
+    assert root.findtext(f"{ATOM}id") == "tag:newsagg,2026:/feed.atom?tag=xiaomi"
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "/feed.atom?tag=xiaomi"
+    assert root.find(f"{ATOM}entry").findtext(f"{ATOM}id").startswith("tag:newsagg,2026:article:")
+
+    from fastapi.testclient import TestClient
+
+    from recommender.api import create_app
+
+    settings = api_settings.model_copy(update={"api": api_settings.api.model_copy(
+        update={"public_base_url": "https://news.example/api/"})})
+    with TestClient(create_app(settings, service, wait_ready=True)) as configured:
+        root = SafeET.fromstring(configured.get("/feed.atom", params={"limit": 3}, headers=spoofed).content)
+    assert root.findtext(f"{ATOM}id") == "https://news.example/api/feed.atom?limit=3"
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "https://news.example/api/feed.atom?limit=3"
+    assert all(e.findtext(f"{ATOM}id").startswith("https://news.example/api/articles/")
+               for e in root.findall(f"{ATOM}entry"))

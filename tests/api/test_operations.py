@@ -83,3 +83,16 @@ def test_an_unexpected_error_is_a_500_problem_without_a_trace(client, monkeypatc
     problem = assert_problem(r, 500)
     assert "secret" not in r.text and "store.py" not in r.text and "RuntimeError" not in r.text
     assert problem["detail"] == "an unexpected error occurred; it has been logged"
+
+
+def test_unknown_methods_and_paths_share_bounded_metric_labels(client, articles):
+    for i in range(30):
+        client.request(f"RANDOM{i}", "/articles")
+        client.get(f"/no/such/path/{i}")
+    text = client.get("/metrics").text
+    series = [line for line in text.splitlines() if line.startswith("newsagg_api_requests_total{")]
+    methods = {re.search(r'method="([^"]*)"', line).group(1) for line in series}
+    routes = {re.search(r'route="([^"]*)"', line).group(1) for line in series}
+    assert methods == {"GET", "other"}
+    assert 'newsagg_api_requests_total{method="other",route="/articles",status="405"} 30.0' in text
+    assert "/no/such/path" not in text and "unmatched" in routes  # raw paths never become labels

@@ -146,7 +146,33 @@ def test_article_page_shows_hostile_text_as_text(app_env):
 def test_article_page_without_an_id_or_with_an_unknown_one(app_env):
     assert "Open an article" in open_page("views/article.py").info[0].value
     assert "no article 999999" in open_page("views/article.py", article="999999").error[0].value
-    assert open_page("views/article.py", article="1;drop").info  # not a number: treated as no id
+    assert "not an article number" in open_page("views/article.py", article="1;drop").error[0].value
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "99999999999999999999", "9223372036854775808", "-5", "0", "1e3",
+                                 " 12 34", "x" * 5000])
+def test_a_malformed_article_or_story_id_gets_a_message_never_a_traceback(app_env, raw):
+    at = open_page("views/article.py", article=raw)  # open_page asserts that no exception reached the page
+    assert "not an article number" in at.error[0].value
+    assert len(at.error[0].value) < 200  # the echo of the link is cut short
+    assert open_page("views/stories.py", story=raw).title[0].value == "Stories"  # the list instead
+
+
+def test_an_unexpected_error_shows_no_details_in_the_browser(app_env, monkeypatch):
+    from dashboard import data
+
+    def broken(*_args):
+        raise RuntimeError("secret internal detail at /srv/newsagg/store.py line 42")
+
+    monkeypatch.setattr(data, "article", broken)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("views/article.py")
+    at.query_params.update({"article": "1"})
+    at.run()
+    assert at.exception  # the page failed …
+    shown = at.exception[0]
+    assert "secret" not in shown.message and "RuntimeError" not in (shown.proto.type or "")
+    assert not shown.stack_trace  # … and the browser learns nothing about why (the log has it)
 
 
 # ---- Stories, Sources & crawls, Map ---------------------------------------------------------------------

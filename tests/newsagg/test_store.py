@@ -110,3 +110,81 @@ def test_group_members_and_iteration(store):
     store.add_article(copy)
     assert [a.url for a in store.group_members(first)] == ["https://a.example/orig", "https://b.example/copy"]
     assert [a.url for a in store.iter_articles(batch=1)] == ["https://a.example/orig", "https://b.example/copy"]
+
+
+def test_the_id_of_a_deleted_newest_article_is_never_handed_out_again(store):
+    from sqlalchemy import delete
+
+    store.add_article(make_article(store, "https://a.example/old"))
+    newest = store.add_article(make_article(store, "https://a.example/newest"))
+    with store.session() as s:
+        s.execute(delete(Article).where(Article.id == newest))
+    again = store.add_article(make_article(store, "https://a.example/another"))
+    assert again > newest  # a reused id would make the index keep the deleted article's vector for this one
+
+
+def test_upgrading_an_existing_sqlite_store_keeps_rows_and_their_dependants(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import delete, func, select
+
+    from newsagg.models import Embedding, SeenUrl
+    from newsagg.store import MIGRATIONS_DIR, make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:  # a store as the previous release left it
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003_crawl_run_exit")
+    engine.dispose()
+    old = Store(url, auto_migrate=False)
+    first = old.add_article(make_article(old, "https://a.example/1"))
+    second = old.add_article(make_article(old, "https://a.example/2"))
+    with old.session() as s:
+        s.add(Embedding(article_id=first, model="m", text_hash="h", vector=b"\0" * 8))
+    old.close()
+
+    store = Store(url)  # migrates to head: the articles table is rebuilt
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Embedding)) == 1  # nothing cascaded away
+        assert s.scalar(select(SeenUrl.article_id).where(SeenUrl.url == "https://a.example/1")) == first
+        s.execute(delete(Article).where(Article.id == second))
+    assert store.add_article(make_article(store, "https://a.example/3")) > second
+    assert [a.url for a in store.list_articles(ArticleFilter(tag="xiaomi"))] == ["https://a.example/3",
+                                                                                 "https://a.example/1"]
+    store.close()
+
+
+def test_tag_filter_is_exact_membership_in_sql(store):
+    for i, tags in enumerate([("ev",), ("evtol",), ("ev", "byd"), ()]):
+        store.add_article(make_article(store, f"https://a.example/t{i}", title=f"t{i}", tags=tags,
+                                       published=T0 + timedelta(hours=i)))
+    assert [a.title for a in store.list_articles(ArticleFilter(tag="ev"))] == ["t2", "t0"]
+    assert store.list_articles(ArticleFilter(tag="e")) == []  # no substring match
+    assert store.list_articles(ArticleFilter(tag='"ev"')) == []
+    assert [a.title for a in store.list_articles(ArticleFilter(tag="ev", limit=1))] == ["t2"]
+
+
+def test_listing_loads_no_body_or_raw_html_and_like_is_literal(store):
+    from sqlalchemy.exc import InvalidRequestError
+    from sqlalchemy.orm.exc import DetachedInstanceError
+
+    art = make_article(store, "https://a.example/raw", title="100% pure_gold", body="x" * 5000)
+    art.raw_html = "<html>" + "y" * 5000 + "</html>"
+    store.add_article(art)
+    store.add_article(make_article(store, "https://a.example/other", title="100 pure gold"))
+    listed = store.list_articles(ArticleFilter(q="100%"))
+    assert [a.title for a in listed] == ["100% pure_gold"]  # % is a character here, not a wildcard
+    assert [a.title for a in store.list_articles(ArticleFilter(q="e_g"))] == ["100% pure_gold"]
+    for column in ("body", "raw_html_z", "minhash"):
+        # deferred, and never loaded behind our back either
+        with pytest.raises((InvalidRequestError, DetachedInstanceError)):
+            getattr(listed[0], column)
+    assert listed[0].tags == ["xiaomi", "ev"] and listed[0].source_name == "voltwire"
+    detail = store.get_article(listed[0].id, with_raw_html=False)  # a detail page needs the body, not the page
+    assert detail.body == "x" * 5000
+    with pytest.raises((InvalidRequestError, DetachedInstanceError)):
+        detail.raw_html_z
+    assert store.get_article(listed[0].id).raw_html.startswith("<html>y")

@@ -35,7 +35,7 @@ def build(api: ApiSettings) -> APIRouter:
         """Stored articles, newest first; follow `next_cursor` for older ones."""
         limit = limit or 20
         store = state.store
-        if cursor is not None and store.get_article(cursor) is None:
+        if cursor is not None and store.article_position(cursor) is None:
             # the store would silently start over from the newest, and a client could page forever
             raise ApiProblem(404, "the cursor's article no longer exists; start again without a cursor")
         rows = store.list_articles(ArticleFilter(source=source, tag=tag, since=since, until=until, q=q,
@@ -50,7 +50,7 @@ def build(api: ApiSettings) -> APIRouter:
 
 def get_article(article_id: ArticleId, state: StoreState) -> ArticleDetail:
     """One stored article (metadata and summary; the body stays with its publisher) and its known copies."""
-    article = state.store.get_article(article_id)
+    article = state.store.get_article(article_id, with_raw_html=False)
     if article is None:
         raise ApiProblem(404, f"no article with id {article_id}")
     detail = ArticleDetail.model_validate(article)

@@ -3,8 +3,9 @@ or one source."""
 
 # No `from __future__ import annotations`: see routers/articles.py.
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from newsagg.config import ApiSettings
@@ -17,6 +18,21 @@ from recommender.api.state import ApiState, store_ready
 
 Tag = Annotated[str | None, Query(min_length=1, max_length=100, description="Only this topic tag.")]
 Source = Annotated[str | None, Query(min_length=1, max_length=100, description="Only this source.")]
+# Ids must be permanent and unforgeable: never built from the Host header, which any client sets at will.
+TAG_URI = "tag:newsagg,2026:"
+
+
+def feed_identity(api: ApiSettings, **params: object) -> dict[str, str]:
+    """The feed's id and self link and its entries' id prefix: from `api.public_base_url` when configured,
+    else tag: URIs and a relative self link. The query is rebuilt from the validated parameters only."""
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    path = "/feed.atom" + (f"?{query}" if query else "")
+    if api.public_base_url:
+        base = api.public_base_url.rstrip("/")
+        return {"self_url": base + path, "feed_id": base + path, "entry_id_prefix": f"{base}/articles/"}
+    return {"self_url": path, "feed_id": TAG_URI + path, "entry_id_prefix": TAG_URI + "article:"}
+
+
 FEED_RESPONSES = {
     200: {"description": "Atom 1.0 feed", "content": {ATOM_MEDIA_TYPE: {"schema": {"type": "string"}}}},
     **problem_responses(422, 503),
@@ -32,7 +48,7 @@ def build(api: ApiSettings) -> APIRouter:
     Limit = limit_param(api.max_page_size, f"Entries (default {api.feed_size})")
 
     @router.get("/feed.atom", response_class=Response, responses=FEED_RESPONSES)
-    def feed(request: Request, state: Annotated[ApiState, Depends(store_ready)], tag: Tag = None,
+    def feed(state: Annotated[ApiState, Depends(store_ready)], tag: Tag = None,
              source: Source = None, limit: Limit = None) -> Response:
         """Newest first. Every stored article passed the crawler's tech/auto relevance gate: all are on topic."""
         articles = state.store.list_articles(ArticleFilter(source=source, tag=tag, limit=limit or api.feed_size))
@@ -41,8 +57,7 @@ def build(api: ApiSettings) -> APIRouter:
             title += f" tagged {tag}"
         if source:
             title += f" from {source}"
-        body = atom_feed(articles, title=title, self_url=str(request.url),
-                         entry_id_prefix=f"{str(request.base_url).rstrip('/')}/articles/")
+        body = atom_feed(articles, title=title, **feed_identity(api, tag=tag, source=source, limit=limit))
         return Response(body, media_type=f"{ATOM_MEDIA_TYPE}; charset=utf-8")
 
     @router.get("/feed.json", response_class=Response, responses=JSON_FEED_RESPONSES)
