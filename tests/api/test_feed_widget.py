@@ -173,6 +173,9 @@ def test_feed_ids_and_self_link_never_come_from_the_host_header(client, articles
     spoofed = {"Host": "evil.example"}
     r = client.get("/feed.atom", params={"tag": "xiaomi"}, headers=spoofed)
     assert r.status_code == 200 and b"evil.example" not in r.content
+    jr = client.get("/feed.json", params={"tag": "xiaomi"}, headers=spoofed)
+    assert jr.status_code == 200 and b"evil.example" not in jr.content
+    assert jr.json()["items"][0]["id"].startswith("tag:newsagg,2026:article:")
     root = SafeET.fromstring(r.content)
     assert root.findtext(f"{ATOM}id") == "tag:newsagg,2026:/feed.atom?tag=xiaomi"
     assert root.find(f"{ATOM}link[@rel='self']").get("href") == "/feed.atom?tag=xiaomi"
@@ -186,6 +189,9 @@ def test_feed_ids_and_self_link_never_come_from_the_host_header(client, articles
         update={"public_base_url": "https://news.example/api/"})})
     with TestClient(create_app(settings, service, wait_ready=True)) as configured:
         root = SafeET.fromstring(configured.get("/feed.atom", params={"limit": 3}, headers=spoofed).content)
+        doc = configured.get("/feed.json", params={"limit": 3}, headers=spoofed).json()
+    assert doc["feed_url"] == "https://news.example/api/feed.json?limit=3"
+    assert all(i["id"].startswith("https://news.example/api/articles/") for i in doc["items"])
     assert root.findtext(f"{ATOM}id") == "https://news.example/api/feed.atom?limit=3"
     assert root.find(f"{ATOM}link[@rel='self']").get("href") == "https://news.example/api/feed.atom?limit=3"
     assert all(e.findtext(f"{ATOM}id").startswith("https://news.example/api/articles/")

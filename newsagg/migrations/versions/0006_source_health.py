@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = "0006_source_health"
-down_revision = "0004_article_ids_and_tag_index"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

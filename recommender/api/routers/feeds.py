@@ -22,15 +22,20 @@ Source = Annotated[str | None, Query(min_length=1, max_length=100, description="
 TAG_URI = "tag:newsagg,2026:"
 
 
-def feed_identity(api: ApiSettings, **params: object) -> dict[str, str]:
+def feed_identity(api: ApiSettings, feed_path: str = "/feed.atom", **params: object) -> dict[str, str]:
     """The feed's id and self link and its entries' id prefix: from `api.public_base_url` when configured,
     else tag: URIs and a relative self link. The query is rebuilt from the validated parameters only."""
     query = urlencode({k: v for k, v in params.items() if v is not None})
-    path = "/feed.atom" + (f"?{query}" if query else "")
+    path = feed_path + (f"?{query}" if query else "")
     if api.public_base_url:
         base = api.public_base_url.rstrip("/")
         return {"self_url": base + path, "feed_id": base + path, "entry_id_prefix": f"{base}/articles/"}
     return {"self_url": path, "feed_id": TAG_URI + path, "entry_id_prefix": TAG_URI + "article:"}
+
+
+def feed_title(tag: str | None, source: str | None) -> str:
+    return "newsagg: latest tech & automotive news" + (f" tagged {tag}" if tag else "") + (
+        f" from {source}" if source else "")
 
 
 FEED_RESPONSES = {
@@ -52,24 +57,18 @@ def build(api: ApiSettings) -> APIRouter:
              source: Source = None, limit: Limit = None) -> Response:
         """Newest first. Every stored article passed the crawler's tech/auto relevance gate: all are on topic."""
         articles = state.store.list_articles(ArticleFilter(source=source, tag=tag, limit=limit or api.feed_size))
-        title = "newsagg: latest tech & automotive news"
-        if tag:
-            title += f" tagged {tag}"
-        if source:
-            title += f" from {source}"
-        body = atom_feed(articles, title=title, **feed_identity(api, tag=tag, source=source, limit=limit))
+        body = atom_feed(articles, title=feed_title(tag, source),
+                         **feed_identity(api, tag=tag, source=source, limit=limit))
         return Response(body, media_type=f"{ATOM_MEDIA_TYPE}; charset=utf-8")
 
     @router.get("/feed.json", response_class=Response, responses=JSON_FEED_RESPONSES)
-    def feed_json(request: Request, state: Annotated[ApiState, Depends(store_ready)], tag: Tag = None,
+    def feed_json(state: Annotated[ApiState, Depends(store_ready)], tag: Tag = None,
                   source: Source = None, limit: Limit = None) -> Response:
         """The same entries as /feed.atom, as JSON Feed 1.1."""
         articles = state.store.list_articles(ArticleFilter(source=source, tag=tag, limit=limit or api.feed_size))
-        title = "newsagg: latest tech & automotive news" + (f" tagged {tag}" if tag else "") + (
-            f" from {source}" if source else "")
-        base = str(request.base_url).rstrip("/")
-        body = json_feed(articles, title=title, feed_url=str(request.url), home_page_url=None,
-                         item_id_prefix=f"{base}/articles/")
+        identity = feed_identity(api, "/feed.json", tag=tag, source=source, limit=limit)
+        body = json_feed(articles, title=feed_title(tag, source), feed_url=identity["self_url"], home_page_url=None,
+                         item_id_prefix=identity["entry_id_prefix"])
         return Response(body, media_type=f"{JSON_FEED_MEDIA_TYPE}; charset=utf-8")
 
     return router
