@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from newsagg.models import Article
 from newsagg.store import ArticleFilter, DuplicateArticle, Store
@@ -140,11 +140,13 @@ def test_upgrading_an_existing_sqlite_store_keeps_rows_and_their_dependants(tmp_
         command.upgrade(cfg, "0003_crawl_run_exit")
     engine.dispose()
     old = Store(url, auto_migrate=False)
-    first = old.add_article(make_article(old, "https://a.example/1"))
-    second = old.add_article(make_article(old, "https://a.example/2"))
-    with old.session() as s:
-        s.add(Embedding(article_id=first, model="m", text_hash="h", vector=b"\0" * 8))
+    source_id = old.ensure_source("voltwire", "https://voltwire.example/")
     old.close()
+    with engine.begin() as conn:  # rows written as that release wrote them: only the columns its schema has
+        first, second = (_insert_0003_article(conn, f"https://a.example/{i}", source_id) for i in (1, 2))
+        conn.execute(text("INSERT INTO embeddings (article_id, model, text_hash, vector) VALUES (:a, 'm', 'h', :v)"),
+                     {"a": first, "v": b"\0" * 8})
+    engine.dispose()
 
     store = Store(url)  # migrates to head: the articles table is rebuilt
     with store.session() as s:
@@ -155,6 +157,21 @@ def test_upgrading_an_existing_sqlite_store_keeps_rows_and_their_dependants(tmp_
     assert [a.url for a in store.list_articles(ArticleFilter(tag="xiaomi"))] == ["https://a.example/3",
                                                                                  "https://a.example/1"]
     store.close()
+
+
+def _sqlite_time(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _insert_0003_article(conn, url: str, source_id: int) -> int:
+    article_id = conn.execute(text(
+        "INSERT INTO articles (url, source_id, title, authors, fetched_at, summary, body, tags, relevance, paywalled,"
+        " content_hash, published_at) VALUES (:url, :src, 'Xiaomi SU7 launch', '[\"Mara Lindqvist\"]', :t, 's',"
+        " :body, '[\"xiaomi\", \"ev\"]', 0.0, 0, :url, :t)"),
+        {"url": url, "src": source_id, "t": _sqlite_time(T0), "body": "Body text " * 50}).lastrowid
+    conn.execute(text("INSERT INTO seen_urls (url, status, article_id, seen_at) VALUES (:url, 'stored', :a, :t)"),
+                 {"url": url, "a": article_id, "t": _sqlite_time(T0)})
+    return article_id
 
 
 def test_tag_filter_is_exact_membership_in_sql(store):
