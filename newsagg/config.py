@@ -122,6 +122,10 @@ class RelatedSettings(BaseModel):
         default=1.0, ge=0, le=1, description="Share of the score from neighbourhoods (rest: similarity to the query)."
     )
     candidates: int = Field(default=50, ge=5, description="Candidates fetched from each of the dense/lexical lists.")
+    query_terms: int = Field(
+        default=24, ge=1, description="Distinctive terms (highest TF-IDF weight) an article or text queries the word "
+        "index with for lexical candidates; also how many are stored per article (recommender/word_index.py)."
+    )
     min_score: float = Field(default=0.2, description="Fused score below which a match is not shown at all.")
     per_source_cap: int = Field(default=2, ge=0, description="Most results from one source (0 = no cap).")
     limit: int = Field(default=5, ge=1, description="Related items returned by default.")

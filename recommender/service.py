@@ -31,6 +31,7 @@ from recommender.related import AlsoIn, RelatedItem, RelatedRanker
 from recommender.search import MODES, SearchHit, fuse_rankings, keyword_ranking, semantic_ranking, to_hits
 from recommender.stories import StoryArticle, StoryBook, StoryInfo
 from recommender.vectors import VectorRepository
+from recommender.word_index import WordIndex
 
 __all__ = [
     "AlsoIn", "RelatedItem", "RelatedService", "SearchHit", "StoryArticle", "StoryInfo", "UpdateStats",
@@ -102,6 +103,7 @@ class RelatedService:
             if self.settings.index.save_catalog else None
         )
         self._rw = _ReadWriteLock()
+        self._words: WordIndex | None = None
         self._catalog: Catalog | None = None
         self._index: VectorIndex | None = None
         self._version = 0
@@ -116,6 +118,13 @@ class RelatedService:
     @property
     def version(self) -> int:
         return self._version
+
+    @property
+    def words(self) -> WordIndex:
+        """The word index beside the snapshots (opened on first use: a fresh directory may not exist yet)."""
+        if self._words is None:
+            self._words = WordIndex(self.snapshot_dir / "words")
+        return self._words
 
     def _empty_state(self) -> tuple[Catalog, VectorIndex]:
         dim = self.embedder.info.dim
@@ -170,7 +179,8 @@ class RelatedService:
             with self._rw.write():
                 before = self._version
                 self._load()
-                return self._version != before
+            self.words.reload()
+            return self._version != before
         # Build the new state beside the current one, so readers keep being served (by the old snapshot) while
         # it loads; the write lock is held only to swap references. Whoever finds a load under way moves on.
         if not self._reload_lock.acquire(blocking=False):
@@ -181,7 +191,8 @@ class RelatedService:
                 if version <= self._version:  # an update_index() here got further meanwhile
                     return False
                 self._catalog, self._index, self._version = catalog, index, version
-                return True
+            self.words.reload()
+            return True
         finally:
             self._reload_lock.release()
 
@@ -205,6 +216,8 @@ class RelatedService:
         new = sorted(store_ids - indexed)
         index.remove(gone)
         catalog.remove(gone)
+        self.words.replace([], remove=gone)
+        self._sync_words(catalog, index)
         embedded = reused = touched = 0
         for i in range(0, len(new), 1000):
             chunk = new[i : i + 1000]
@@ -214,6 +227,7 @@ class RelatedService:
             ids = np.asarray(sorted(vecs), dtype=np.int64)
             index.add(ids, np.vstack([vecs[a] for a in ids]) if len(ids) else np.zeros((0, catalog.dim)))
             catalog.add([arts[a] for a in ids], vecs)
+            self.words.replace(catalog.word_documents([arts[a] for a in ids], self.settings.related.query_terms))
             touched += self.stories_book.update(catalog, chunk)
         if choose_kind(self.settings.index, len(index)) != index.kind or len(index.meta.removed) > len(index) // 10:
             index = self._reindex(catalog)  # crossed the HNSW threshold, or too many tombstones
@@ -223,6 +237,18 @@ class RelatedService:
         self._index, self._version = index, version
         return dict(added=len(new), removed=len(gone), embedded=embedded, reused=reused,
                     stories_touched=touched, version=version)
+
+    def _sync_words(self, catalog: Catalog, index: VectorIndex) -> None:
+        """Make the word index hold exactly the indexed articles (first start after an upgrade, or an update that
+        died between the word index's commit and the snapshot's)."""
+        if len(self.words) == len(index):
+            return
+        have, want = self.words.ids(), index.ids()
+        self.words.replace([], remove=sorted(have - want))
+        missing = sorted(want - have)
+        for i in range(0, len(missing), 1000):
+            arts = self.store.articles_by_ids(missing[i : i + 1000])
+            self.words.replace(catalog.word_documents(list(arts.values()), self.settings.related.query_terms))
 
     def _save_catalog(self, catalog: Catalog, version: int) -> None:
         try:
@@ -242,6 +268,7 @@ class RelatedService:
             self._catalog, self._index = self._empty_state()
             self._version = snapshot_version(self.snapshot_dir)
             self.stories_book.clear()
+            self.words.clear()
         return self.update_index()
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -280,7 +307,7 @@ class RelatedService:
                 published = article.published_at if article is not None else None
                 q = catalog.features_of_text(title or "", body, self.embedder.encode([text]), published)
                 group, tags = (article.near_dup_group, tuple(article.tags or ())) if article else (None, ())
-            candidates = self.ranker.candidates(catalog, index, q)
+            candidates = self.ranker.candidates(catalog, index, self.words, q, query_row=row)
             # the article itself and its copies (same near-duplicate group) are not "related" to it
             exclude = {int(r) for r in candidates if group is not None and catalog.meta[r].group == group}
             exclude |= {row} if row is not None else set()
@@ -299,11 +326,11 @@ class RelatedService:
         qvec = self.embedder.encode([query]) if mode != "keyword" else None
         with self._rw.read():
             if mode == "keyword":
-                ranking = keyword_ranking(catalog, query, pool)
+                ranking = keyword_ranking(catalog, self.words, query, pool)
             elif mode == "semantic":
                 ranking = semantic_ranking(catalog, index, qvec, pool)
             else:
-                ranking = fuse_rankings(keyword_ranking(catalog, query, pool),
+                ranking = fuse_rankings(keyword_ranking(catalog, self.words, query, pool),
                                         semantic_ranking(catalog, index, qvec, pool))
             return to_hits(catalog, ranking, mode, limit)
 
