@@ -126,6 +126,14 @@ class RelatedSettings(BaseModel):
         default=24, ge=1, description="Distinctive terms (highest TF-IDF weight) an article or text queries the word "
         "index with for lexical candidates; also how many are stored per article (recommender/word_index.py)."
     )
+    materialize: bool = Field(
+        default=True, description="Compute each article's related list when it is indexed and keep it (table "
+        "related_lists): lookups by id / known URL read it instead of ranking (recommender/related_lists.py)."
+    )
+    materialized_length: int = Field(
+        default=60, ge=1, description="Ranked candidates kept per materialized list (presentation collapses copies "
+        "and caps sources at read time, so keep a few times the API's max_limit)."
+    )
     min_score: float = Field(default=0.2, description="Fused score below which a match is not shown at all.")
     per_source_cap: int = Field(default=2, ge=0, description="Most results from one source (0 = no cap).")
     limit: int = Field(default=5, ge=1, description="Related items returned by default.")

@@ -72,6 +72,21 @@ class RelatedRanker:
         rows = {r for i in dense_ids + word_ids if (r := catalog.row(i)) is not None}
         return np.fromiter(rows, dtype=np.int64, count=len(rows))
 
+    def rank(
+        self, catalog: Catalog, index: VectorIndex, words: WordIndex, q: QueryFeatures, query_row: int | None,
+        group: int | None,
+    ) -> list[Scored]:
+        """The scored candidates of a query, best first, without the query itself and its copies (same
+        near-duplicate group: they are not "related" to it)."""
+        candidates = self.candidates(catalog, index, words, q, query_row=query_row)
+        exclude = {int(r) for r in candidates if group is not None and catalog.meta[r].group == group}
+        exclude |= {query_row} if query_row is not None else set()
+        return self.score(catalog, q, candidates, exclude, query_row=query_row)
+
+    def rank_row(self, catalog: Catalog, index: VectorIndex, words: WordIndex, row: int) -> list[Scored]:
+        """`rank` for a stored article: what its materialized list keeps."""
+        return self.rank(catalog, index, words, catalog.features_of_rows([row]), row, catalog.meta[row].group)
+
     def score(
         self, catalog: Catalog, q: QueryFeatures, rows: np.ndarray, exclude: set[int], query_row: int | None = None
     ) -> list[Scored]:

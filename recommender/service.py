@@ -27,7 +27,8 @@ from recommender.catalog import Catalog
 from recommender.catalog_files import CatalogFiles
 from recommender.embed import Embedder, article_text
 from recommender.index import VectorIndex, choose_kind, load_latest, snapshot_version
-from recommender.related import AlsoIn, RelatedItem, RelatedRanker
+from recommender.related import AlsoIn, RelatedItem, RelatedRanker, Scored
+from recommender.related_lists import RelatedListStore, ranked_lists
 from recommender.search import MODES, SearchHit, fuse_rankings, keyword_ranking, semantic_ranking, to_hits
 from recommender.stories import StoryArticle, StoryBook, StoryInfo
 from recommender.vectors import VectorRepository
@@ -49,6 +50,7 @@ class UpdateStats:
     version: int
     total: int
     seconds: float
+    lists_written: int = 0  # materialized related lists (new articles + older ones they entered)
 
 
 class _ReadWriteLock:
@@ -97,6 +99,7 @@ class RelatedService:
         self.embedder = embedder or Embedder(self.settings.embedding, cache_dir=self.settings.data_dir)
         self.vectors = VectorRepository(store, self.embedder)
         self.ranker = RelatedRanker(self.settings.related)
+        self.lists = RelatedListStore(store, self.model_key)
         self.stories_book = StoryBook(store, self.settings.related)
         self.catalog_files = (
             CatalogFiles(self.snapshot_dir, keep=self.settings.index.keep_snapshots)
@@ -235,8 +238,19 @@ class RelatedService:
         if version != self._version and self.catalog_files is not None:
             self._save_catalog(catalog, version)
         self._index, self._version = index, version
+        lists = self._materialize(catalog, index, new, gone, version)
         return dict(added=len(new), removed=len(gone), embedded=embedded, reused=reused,
-                    stories_touched=touched, version=version)
+                    stories_touched=touched, version=version, lists_written=lists)
+
+    def _materialize(self, catalog: Catalog, index: VectorIndex, new: list[int], gone: list[int], version: int) -> int:
+        """Related lists of the new articles and of the older ones they enter (after the snapshot is published:
+        until then a reader of the new snapshot ranks those articles live)."""
+        s = self.settings.related
+        self.lists.remove(gone)
+        if not s.materialize or not new:
+            return 0
+        return self.lists.put(version, ranked_lists(self.ranker, catalog, index, self.words, new,
+                                                     s.materialized_length, s.limit))
 
     def _sync_words(self, catalog: Catalog, index: VectorIndex) -> None:
         """Make the word index hold exactly the indexed articles (first start after an upgrade, or an update that
@@ -269,6 +283,7 @@ class RelatedService:
             self._version = snapshot_version(self.snapshot_dir)
             self.stories_book.clear()
             self.words.clear()
+            self.lists.clear()
         return self.update_index()
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -280,8 +295,12 @@ class RelatedService:
         title: str | None = None,
         body: str = "",
         limit: int | None = None,
+        materialized: bool = True,
     ) -> list[RelatedItem]:
-        """Related articles for a stored article (by id or URL) or for free text; [] when nothing is close enough."""
+        """Related articles for a stored article (by id or URL) or for free text; [] when nothing is close enough.
+
+        A stored, indexed article is answered from its materialized list when there is one (`materialized=False`
+        ranks it live, as the list was computed)."""
         self.refresh()
         catalog, index = self._ensure()
         article = None
@@ -293,26 +312,34 @@ class RelatedService:
         with self._rw.read():
             row = catalog.row(article_id) if article_id is not None else None
             if row is not None:
-                q = catalog.features_of_rows([row])
-                group, tags = catalog.meta[row].group, catalog.meta[row].tags
-            else:
-                if article_id is not None:  # stored but not indexed yet: rank it as text
-                    article = article or self.store.get_article(article_id)
-                    if article is None:
-                        raise KeyError(f"unknown article id {article_id}")
-                    title, body = article.title, article.body
-                if not (title or body):
-                    raise ValueError("related() needs an article id, a URL, or a title/body")
-                text = article_text(title or "", body, self.settings.embedding.lead_words)
-                published = article.published_at if article is not None else None
-                q = catalog.features_of_text(title or "", body, self.embedder.encode([text]), published)
-                group, tags = (article.near_dup_group, tuple(article.tags or ())) if article else (None, ())
-            candidates = self.ranker.candidates(catalog, index, self.words, q, query_row=row)
-            # the article itself and its copies (same near-duplicate group) are not "related" to it
-            exclude = {int(r) for r in candidates if group is not None and catalog.meta[r].group == group}
-            exclude |= {row} if row is not None else set()
-            scored = self.ranker.score(catalog, q, candidates, exclude, query_row=row)
+                meta = catalog.meta[row]
+                scored = self._stored_ranking(catalog, meta.article_id) if materialized else None
+                if scored is None:
+                    scored = self.ranker.rank_row(catalog, index, self.words, row)
+                return self.ranker.present(catalog, scored, meta.entities, meta.tags, limit=limit)
+            if article_id is not None:  # stored but not indexed yet: rank it as text
+                article = article or self.store.get_article(article_id)
+                if article is None:
+                    raise KeyError(f"unknown article id {article_id}")
+                title, body = article.title, article.body
+            if not (title or body):
+                raise ValueError("related() needs an article id, a URL, or a title/body")
+            text = article_text(title or "", body, self.settings.embedding.lead_words)
+            published = article.published_at if article is not None else None
+            q = catalog.features_of_text(title or "", body, self.embedder.encode([text]), published)
+            group, tags = (article.near_dup_group, tuple(article.tags or ())) if article else (None, ())
+            scored = self.ranker.rank(catalog, index, self.words, q, None, group)
             return self.ranker.present(catalog, scored, q.entity_names[0], tags, limit=limit)
+
+    def _stored_ranking(self, catalog: Catalog, article_id: int) -> list[Scored] | None:
+        """The article's materialized ranking, minus entries this catalog does not hold; None if there is none."""
+        stored = self.lists.get(article_id)
+        if stored is None:
+            return None
+        e = stored.entries
+        return [Scored(r, float(sc), float(d)) for aid, sc, d in zip(e["article_id"].tolist(), e["score"].tolist(),
+                                                                     e["direct"].tolist())
+                if (r := catalog.row(aid)) is not None]
 
     def search(self, query: str, mode: str = "hybrid", limit: int = 10) -> list[SearchHit]:
         """Keyword (TF-IDF), semantic (embedding) or hybrid (reciprocal rank fusion of both) search."""
