@@ -168,6 +168,10 @@ class ApiSettings(BaseModel):
     max_page_size: int = Field(default=100, ge=1, description="Largest page of /articles, /search, /stories, the feed.")
     feed_size: int = Field(default=50, ge=1, description="Entries in /feed.atom unless `limit` says otherwise.")
     max_query_chars: int = Field(default=300, ge=1, description="Longest search / keyword query accepted.")
+    max_keyword_matches: int = Field(
+        default=1000, ge=1, description="Most matches /articles?q= pages through: the word index's best (BM25), "
+        "listed newest first."
+    )
     max_title_chars: int = Field(default=1000, ge=1, description="Longest draft title POST /related accepts.")
     max_text_chars: int = Field(
         default=20_000, ge=1, description="Longest draft text POST /related accepts; request bodies are capped to fit."
@@ -176,7 +180,11 @@ class ApiSettings(BaseModel):
         default=0.5, gt=0, description="Seconds between checks for a newer index snapshot (one small file read)."
     )
     related_cache_size: int = Field(
-        default=20_000, ge=0, description="Related lists kept in memory, by article id (0 = no cache)."
+        default=20_000, ge=0, description="Article URL → id mappings kept for GET /related?url= (URLs are short)."
+    )
+    related_cache_bytes: int = Field(
+        default=32 * 2**20, ge=0, description="Bytes of related lists (and their encoded responses) kept in memory "
+        "per API process (0 = no cache; lists are materialized, so a miss is a read, not a ranking)."
     )
     cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age (s) of related lists and widget.")
     access_log: bool = Field(default=False, description="Log every request (costs throughput; /metrics counts them).")

@@ -6,6 +6,7 @@ Everything else (FAISS index, stories) is derived from it and can be rebuilt fro
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ class ArticleFilter:
     tag: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    q: str | None = None
+    q: str | None = None  # substring of title or body (LIKE, wildcards escaped): a scan, used when `ids` is not given
+    ids: Sequence[int] | None = None  # only these articles (the keyword matches of the word index, when it is up)
     before_id: int | None = None
     limit: int = 50
 
@@ -200,9 +202,12 @@ class Store:
             stmt = stmt.where(Article.published_at >= flt.since)
         if flt.until:
             stmt = stmt.where(Article.published_at < flt.until)
-        if flt.q:
-            like = f"%{flt.q.lower()}%"
-            stmt = stmt.where(or_(func.lower(Article.title).like(like), func.lower(Article.body).like(like)))
+        if flt.ids is not None:
+            stmt = stmt.where(Article.id.in_(list(flt.ids)))
+        elif flt.q:
+            like = "%" + re.sub(r"([\\%_])", r"\\\1", flt.q.lower()) + "%"  # the user's % and _ are characters
+            stmt = stmt.where(or_(func.lower(Article.title).like(like, escape="\\"),
+                                  func.lower(Article.body).like(like, escape="\\")))
         if flt.before_id:
             anchor = self.get_article(flt.before_id)
             if anchor is not None and anchor.published_at is not None:

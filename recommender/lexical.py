@@ -68,6 +68,7 @@ class HashedTfidf:
         self._tf: sp.csr_matrix | None = None
         self.df = np.zeros(n_features, dtype=np.int64)
         self.n_docs = 0
+        self._idf: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def tf(self, docs: list) -> sp.csr_matrix:
@@ -89,6 +90,7 @@ class HashedTfidf:
             self.df += np.bincount(m.indices, minlength=self.n_features)
             self.n_docs += m.shape[0] if counted is None else int(np.count_nonzero(counted))
             self._tf = None
+            self._idf = None
 
     def forget(self, rows: Sequence[int]) -> None:
         """Exclude rows from document frequencies (the rows stay, zeroed, so positions never shift)."""
@@ -101,10 +103,15 @@ class HashedTfidf:
         with self._lock:
             self.rows = [tf.tocsr()]
             self._tf = None
+            self._idf = None
 
     def idf(self) -> np.ndarray:
-        # scikit-learn's smoothed idf: ln((1 + n) / (1 + df)) + 1
-        return (np.log((1.0 + self.n_docs) / (1.0 + self.df)) + 1.0).astype(np.float32)
+        """scikit-learn's smoothed idf, ln((1 + n) / (1 + df)) + 1; kept until the next change (it is 2**20 logs,
+        more than the rest of a query's weighting)."""
+        idf = self._idf
+        if idf is None:
+            idf = self._idf = (np.log((1.0 + self.n_docs) / (1.0 + self.df)) + 1.0).astype(np.float32)
+        return idf
 
     def tf_matrix(self) -> sp.csr_matrix:
         with self._lock:
@@ -125,7 +132,13 @@ class HashedTfidf:
         """A few tf rows weighted and normalised with the current IDF (what `matrix()` holds for them)."""
         weighted = tf.tocsr().astype(np.float32, copy=True)
         weighted.data *= self.idf()[weighted.indices]
-        return normalize(weighted, copy=False).tocsr()
+        # by hand: sklearn's normalize() validates its input at a cost larger than the few rows scored here
+        per_row = np.diff(weighted.indptr)
+        rows = np.repeat(np.arange(weighted.shape[0]), per_row)
+        norms = np.sqrt(np.bincount(rows, weights=weighted.data.astype(np.float64) ** 2, minlength=weighted.shape[0]))
+        norms[norms == 0] = 1.0
+        weighted.data /= np.repeat(norms, per_row).astype(np.float32)
+        return weighted
 
     def term_weights(self, terms: Sequence[str], weighted_row: sp.csr_matrix) -> list[tuple[str, float]]:
         """(term, its weight in a weighted row), heaviest first; a term whose hash another term shares gets the

@@ -361,6 +361,13 @@ class RelatedService:
                                         semantic_ranking(catalog, index, qvec, pool))
             return to_hits(catalog, ranking, mode, limit)
 
+    def keyword_ids(self, query: str, limit: int) -> list[int]:
+        """Ids of the indexed articles best matching a keyword query, from the word index (syntax-free)."""
+        self.refresh()
+        catalog, _ = self._ensure()
+        with self._rw.read():
+            return [catalog.meta[r].article_id for r, _ in keyword_ranking(catalog, self.words, query, limit)]
+
     def story(self, article_id: int) -> StoryInfo | None:
         """The story an article belongs to (None until it has been indexed)."""
         story_id = self.stories_book.story_of(article_id)
