@@ -81,7 +81,8 @@ def test_keyword_search_uses_the_word_index_and_takes_syntax_as_text(store, embe
     assert hits and hits[0].article_id == ids[5]
     for query in ['%', '"unclosed', 'title:(', '* AND OR NOT', '\\', "a_b%c*", "robotaxi*"]:
         service.search(query, mode="keyword")  # no wildcard, no parse error: plain words or nothing
-    assert service.search("%", mode="keyword") == []
+    assert service.search("%", mode="keyword") == [] and service.keyword_ids("%", 10) == []
+    assert ids[5] in service.keyword_ids(title, 10)  # what /articles?q= pages through
     assert [h.article_id for h in service.search("robotaxi*", mode="keyword")] == \
         [h.article_id for h in service.search("robotaxi", mode="keyword")]
 
