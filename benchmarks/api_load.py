@@ -111,7 +111,7 @@ def build_data(data: Path, n: int, embedder: Embedder, seed: int = 7, lists: boo
 
         catalog, index = service._ensure()
         service.lists.put(service.version, ranked_lists(service.ranker, catalog, index, service.words,
-                                                        list(range(1, n + 1)), settings.related.materialized_length, 0))
+                                                        list(range(1, n + 1)), settings.related.materialized_length))
     store.close()
     meta = {"articles": n, "lists": lists, "clusters": clusters, "seed": seed, "model": key, "kind": index.kind, "version": version,
             "insert_s": round(t1 - t0, 1), "index_s": round(time.perf_counter() - t1, 1)}

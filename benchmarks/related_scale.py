@@ -90,7 +90,7 @@ def build(data: Path, n: int, lists_budget: float) -> dict:
     t0, done, deadline = time.perf_counter(), 0, time.perf_counter() + lists_budget
     for start in range(0, n, 500):
         chunk = order[start : start + 500]
-        lists = ranked_lists(service.ranker, catalog, index, service.words, chunk, settings.related.materialized_length, 0)
+        lists = ranked_lists(service.ranker, catalog, index, service.words, chunk, settings.related.materialized_length)
         done += service.lists.put(up.version, lists)
         if time.perf_counter() > deadline:
             break

@@ -7,14 +7,16 @@ redone at read time, so one stored list serves every limit and min_score. Entrie
 (never pickle). A reader drops entries its index no longer holds, so a list written by an update that died before
 publishing its snapshot, or that names a since-deleted article, never points at a missing article.
 
-Maintenance (RelatedService._update): new articles get their lists; an older article that a new one ranks among its
-top results gets its list recomputed in the same update. This leans on the ranking being close to symmetric
-(if X ranks Y first, Y ranks X high): it is what keeps maintenance proportional to the arrivals, not to N.
+Maintenance (RelatedService._update): new articles get their lists; an older article whose stored list a new one
+scores into (the new one's score for it at least that list's `floor` entry) gets its list recomputed, in the same
+update, before the snapshot is published. Only the new article's best candidates are checked: this leans on the
+ranking being close to symmetric (if X ranks Y high, Y ranks X high), which keeps maintenance proportional to the
+arrivals, not to N.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,20 +52,27 @@ def pack_scored(catalog: Catalog, scored: Sequence[Scored]) -> bytes:
 
 def ranked_lists(
     ranker: RelatedRanker, catalog: Catalog, index: VectorIndex, words: WordIndex, new_ids: Sequence[int],
-    length: int, limit: int,
+    length: int, floor_of: Callable[[int], float] | None = None, check: int = 20,
 ) -> Iterator[tuple[int, bytes]]:
-    """(article id, packed list) of the new articles, then of the older articles that a new one shows among its
-    top `limit` (their lists may now hold it); each ranked once, live, against the current index."""
+    """(article id, packed list) of the new articles, then of the older articles a new one may have entered: among
+    the new one's `check` best candidates (close enough to be shown), those whose stored list it scores into
+    (`floor_of(id)`: the score a newcomer must reach, -inf when the list is short or missing). Each is ranked once,
+    live, against the current index."""
     new, affected = set(new_ids), {}
+    min_score = ranker.settings.min_score
     for aid in new_ids:
         row = catalog.row(aid)
         if row is None:
             continue
         scored = ranker.rank_row(catalog, index, words, row)
         yield aid, pack_scored(catalog, scored[:length])
-        for item in ranker.present(catalog, scored, (), limit=limit):
-            if item.article_id not in new:
-                affected[item.article_id] = None
+        if floor_of is None:
+            continue
+        for item in scored[:check]:
+            other = catalog.meta[item.row].article_id
+            if other not in new and other not in affected and item.direct >= min_score \
+                    and item.score >= floor_of(other):
+                affected[other] = None
     for aid in affected:
         if (row := catalog.row(aid)) is not None:
             yield aid, pack_scored(catalog, ranker.rank_row(catalog, index, words, row)[:length])
@@ -96,6 +105,14 @@ class RelatedListStore:
             return StoredList(article_id, row.index_version, unpack(row.entries))
         except ValueError:
             return None
+
+    def floor(self, article_id: int, position: int) -> float:
+        """The score at `position` in the article's stored list: what a newcomer must reach to enter its first
+        position + 1 (-inf when the list is shorter, or missing)."""
+        stored = self.get(article_id)
+        if stored is None or len(stored.entries) <= position:
+            return float("-inf")
+        return float(stored.entries["score"][position])
 
     def put(self, version: int, lists: Iterable[tuple[int, bytes]]) -> int:
         """Replace the lists of these articles (delete + insert: portable across SQLite and PostgreSQL)."""

@@ -234,23 +234,25 @@ class RelatedService:
             touched += self.stories_book.update(catalog, chunk)
         if choose_kind(self.settings.index, len(index)) != index.kind or len(index.meta.removed) > len(index) // 10:
             index = self._reindex(catalog)  # crossed the HNSW threshold, or too many tombstones
+        # Lists before the snapshot: a reader of the new snapshot finds them; one still on the old snapshot drops
+        # the entries it does not hold yet (and a crash here leaves those articles new, so they are redone).
+        lists = self._materialize(catalog, index, new, gone, self._version + 1)
         version = index.save(self.snapshot_dir) if (new or gone or not self._version) else self._version
         if version != self._version and self.catalog_files is not None:
             self._save_catalog(catalog, version)
         self._index, self._version = index, version
-        lists = self._materialize(catalog, index, new, gone, version)
         return dict(added=len(new), removed=len(gone), embedded=embedded, reused=reused,
                     stories_touched=touched, version=version, lists_written=lists)
 
     def _materialize(self, catalog: Catalog, index: VectorIndex, new: list[int], gone: list[int], version: int) -> int:
-        """Related lists of the new articles and of the older ones they enter (after the snapshot is published:
-        until then a reader of the new snapshot ranks those articles live)."""
+        """Related lists of the new articles and of the older ones they enter (the API's longest list counts)."""
         s = self.settings.related
         self.lists.remove(gone)
         if not s.materialize or not new:
             return 0
+        position = min(max(s.limit, self.settings.api.max_limit), s.materialized_length) - 1
         return self.lists.put(version, ranked_lists(self.ranker, catalog, index, self.words, new,
-                                                     s.materialized_length, s.limit))
+                                                     s.materialized_length, lambda a: self.lists.floor(a, position)))
 
     def _sync_words(self, catalog: Catalog, index: VectorIndex) -> None:
         """Make the word index hold exactly the indexed articles (first start after an upgrade, or an update that
