@@ -56,7 +56,7 @@ def ranked_lists(
 ) -> Iterator[tuple[int, bytes]]:
     """(article id, packed list) of the new articles, then of the older articles a new one may have entered: among
     the new one's `check` best candidates (close enough to be shown), those whose stored list it scores into
-    (`floor_of(id)`: the score a newcomer must reach, -inf when the list is short or missing). Each is ranked once,
+    (`floor_of(id)`: the score a newcomer must reach). Each is ranked once,
     live, against the current index."""
     new, affected = set(new_ids), {}
     min_score = ranker.settings.min_score
@@ -108,9 +108,11 @@ class RelatedListStore:
 
     def floor(self, article_id: int, position: int) -> float:
         """The score at `position` in the article's stored list: what a newcomer must reach to enter its first
-        position + 1 (-inf when the list is shorter, or missing)."""
+        position + 1 (-inf when the list is shorter; +inf when there is none: that article is ranked live)."""
         stored = self.get(article_id)
-        if stored is None or len(stored.entries) <= position:
+        if stored is None:
+            return float("inf")
+        if len(stored.entries) <= position:
             return float("-inf")
         return float(stored.entries["score"][position])
 
