@@ -147,10 +147,10 @@ class IndexSettings(BaseModel):
     snapshot_dir: Path | None = Field(default=None, description="Where index snapshots live; default data_dir/index.")
     keep_snapshots: int = Field(default=3, ge=2, description="Snapshots kept on disk (older ones are pruned).")
     save_catalog: bool = Field(
-        default=False,
+        default=True,
         description="Also keep the catalog's derived rows (tokens, entities, vectors) beside each snapshot, so a "
-        "starting service reads them instead of re-deriving every article from the store (20k articles: 0.35 s "
-        "instead of 7.8 s). Costs ~3 KB per article on disk (half of it the vector).",
+        "starting service (or a snapshot swap) reads them instead of re-deriving every article from the store "
+        "(20k articles: 0.35 s instead of 7.8 s). Costs ~3 KB per article on disk (half of it the vector).",
     )
 
 
@@ -173,6 +173,18 @@ class RelatedSettings(BaseModel):
         default=1.0, ge=0, le=1, description="Share of the score from neighbourhoods (rest: similarity to the query)."
     )
     candidates: int = Field(default=50, ge=5, description="Candidates fetched from each of the dense/lexical lists.")
+    query_terms: int = Field(
+        default=24, ge=1, description="Distinctive terms (highest TF-IDF weight) an article or text queries the word "
+        "index with for lexical candidates; also how many are stored per article (recommender/word_index.py)."
+    )
+    materialize: bool = Field(
+        default=True, description="Compute each article's related list when it is indexed and keep it (table "
+        "related_lists): lookups by id / known URL read it instead of ranking (recommender/related_lists.py)."
+    )
+    materialized_length: int = Field(
+        default=60, ge=1, description="Ranked candidates kept per materialized list (presentation collapses copies "
+        "and caps sources at read time, so keep a few times the API's max_limit)."
+    )
     min_score: float = Field(default=0.2, description="Fused score below which a match is not shown at all.")
     per_source_cap: int = Field(default=2, ge=0, description="Most results from one source (0 = no cap).")
     limit: int = Field(default=5, ge=1, description="Related items returned by default.")
@@ -207,6 +219,10 @@ class ApiSettings(BaseModel):
     max_page_size: int = Field(default=100, ge=1, description="Largest page of /articles, /search, /stories, the feed.")
     feed_size: int = Field(default=50, ge=1, description="Entries in /feed.atom unless `limit` says otherwise.")
     max_query_chars: int = Field(default=300, ge=1, description="Longest search / keyword query accepted.")
+    max_keyword_matches: int = Field(
+        default=1000, ge=1, description="Most matches /articles?q= pages through: the word index's best (BM25), "
+        "listed newest first."
+    )
     max_title_chars: int = Field(default=1000, ge=1, description="Longest draft title POST /related accepts.")
     max_text_chars: int = Field(
         default=20_000, ge=1, description="Longest draft text POST /related accepts; request bodies are capped to fit."
@@ -218,7 +234,11 @@ class ApiSettings(BaseModel):
         default=300.0, gt=0, description="Longest wait before re-reading a snapshot that failed to load (corrupt).",
     )
     related_cache_size: int = Field(
-        default=20_000, ge=0, description="Related lists kept in memory, by article id (0 = no cache)."
+        default=20_000, ge=0, description="Article URL → id mappings kept for GET /related?url= (URLs are short)."
+    )
+    related_cache_bytes: int = Field(
+        default=32 * 2**20, ge=0, description="Bytes of related lists (and their encoded responses) kept in memory "
+        "per API process (0 = no cache; lists are materialized, so a miss is a read, not a ranking)."
     )
     cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age (s) of related lists and widget.")
     access_log: bool = Field(default=False, description="Log every request (costs throughput; /metrics counts them).")

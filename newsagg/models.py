@@ -213,3 +213,16 @@ class CrawlRetry(Base):
     first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+class RelatedListRow(Base):
+    """An article's materialized related list for one model (recommender/related_lists.py writes it).
+
+    `entries` is little-endian packed (article id int64, score float32, direct float32), best first: the ranking
+    as the index of `index_version` computed it. Readers drop entries no longer in their index.
+    """
+
+    __tablename__ = "related_lists"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    index_version: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[bytes] = mapped_column(LargeBinary)

@@ -66,7 +66,8 @@ class ArticleFilter:
     tag: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    q: str | None = None
+    q: str | None = None  # substring of title or body (LIKE, wildcards escaped): a scan, used when `ids` is not given
+    ids: Sequence[int] | None = None  # only these articles (the keyword matches of the word index, when it is up)
     before_id: int | None = None
     limit: int = 50
 
@@ -274,7 +275,9 @@ class Store:
             stmt = stmt.where(Article.published_at >= flt.since)
         if flt.until:
             stmt = stmt.where(Article.published_at < flt.until)
-        if flt.q:
+        if flt.ids is not None:
+            stmt = stmt.where(Article.id.in_(list(flt.ids)))
+        elif flt.q:
             like = "%" + escape_like(flt.q.lower()) + "%"
             stmt = stmt.where(or_(func.lower(Article.title).like(like, escape="\\"),
                                   func.lower(Article.body).like(like, escape="\\")))

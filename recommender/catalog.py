@@ -48,6 +48,7 @@ class QueryFeatures:
     days: np.ndarray  # (m,) publish time in days since epoch, NaN when unknown
     entity_names: list[tuple[str, ...]]
     n_words: np.ndarray  # (m,) length of title + body in words
+    terms: list[list[tuple[str, float]]] | None = None  # free text: its distinctive (term, weight), heaviest first
 
 
 def to_days(ts: datetime | None) -> float:
@@ -175,36 +176,49 @@ class Catalog:
         return np.where(np.isnan(days), self.fetched_days[rows], days)
 
     # ---- features ------------------------------------------------------------------------------------
+    def word_rows(self, rows: np.ndarray) -> sp.csr_matrix:
+        """Weighted word rows, computed from the kept tf rows: the weighted matrix is not held beside them."""
+        return self.words.weigh_rows(self.words.tf_matrix()[rows])
+
+    def entity_rows(self, rows: np.ndarray) -> sp.csr_matrix:
+        return self.ents.weigh_rows(self.ents.tf_matrix()[rows])
+
     def features_of_rows(self, rows: Sequence[int]) -> QueryFeatures:
         rows = np.asarray(rows, dtype=np.int64)
         return QueryFeatures(
             dense=self.dense[rows],
-            words=self.words.matrix()[rows],
-            entities=self.ents.matrix()[rows],
+            words=self.word_rows(rows),
+            entities=self.entity_rows(rows),
             days=self.days[rows],
             entity_names=[self.meta[r].entities for r in rows],
             n_words=self.n_words[rows],
         )
 
     def features_of_text(self, title: str, body: str, dense: np.ndarray, published: datetime | None = None):
+        doc = article_document(title, body)
+        words = self.words.weigh(self.words.tf([doc]))
         return QueryFeatures(
             dense=np.atleast_2d(dense).astype(np.float32),
-            words=self.words.weigh(self.words.tf([article_document(title, body)])),
+            words=words,
+            terms=[self.words.term_weights(self.words.analyzer(doc), words)],
             entities=self.ents.weigh(self.ents.tf([entity_tokens(title, body, [])])),
             days=np.array([to_days(published)]),
             entity_names=[_top_entities(title, body)],
             n_words=np.array([len(f"{title} {body}".split())]),
         )
 
-    def lexical_candidates(self, q: QueryFeatures, k: int) -> list[np.ndarray]:
-        """Per query, the rows with the highest word TF-IDF cosine (all alive rows are scored; sparse, cheap)."""
-        sims = (q.words @ self.words.matrix_t()).toarray()
-        sims[:, ~self.alive] = -1.0
+    def distinctive_terms(self, row: int, terms: Sequence[str]) -> list[tuple[str, float]]:
+        """(term, current TF-IDF weight in the row), heaviest first: what a stored article queries words with."""
+        return self.words.term_weights(terms, self.word_rows(np.asarray([row])))
+
+    def word_documents(self, articles: Sequence[Article], n_terms: int) -> list[tuple[int, list[str], list[str]]]:
+        """(article id, tokens, distinctive terms) of articles in the catalog, for the word index (word_index.py)."""
         out = []
-        for row in sims:
-            k_eff = min(k, len(row))
-            top = np.argpartition(-row, k_eff - 1)[:k_eff] if k_eff else np.zeros(0, dtype=np.int64)
-            out.append(top[row[top] > 0])
+        for a in articles:
+            if (row := self.row(a.id)) is None:
+                continue
+            tokens = self.words.analyzer(article_document(a.title, a.body))
+            out.append((a.id, tokens, [t for t, _ in self.distinctive_terms(row, tokens)[:n_terms]]))
         return out
 
     def fused(self, q: QueryFeatures, rows: np.ndarray) -> np.ndarray:
@@ -212,8 +226,8 @@ class Catalog:
         s = self.settings
         rows = np.asarray(rows, dtype=np.int64)
         dense = q.dense @ self.dense[rows].T
-        words = row_cosines(q.words, self.words.matrix()[rows])
-        ents = row_cosines(q.entities, self.ents.matrix()[rows])
+        words = row_cosines(q.words, self.word_rows(rows))
+        ents = row_cosines(q.entities, self.entity_rows(rows))
         # A title alone shares few words with anything: lean on the embedding for short queries.
         short = (q.n_words < s.short_text_words)[:, None]
         wd = np.where(short, s.short_dense_weight, s.dense_weight)

@@ -1,7 +1,7 @@
 """Lexical signals, incrementally: hashed TF-IDF over words (title + body) and over names/numbers (entities).
 
 Hashing keeps the vocabulary fixed, so new articles only add rows and bump document frequencies; the IDF
-weighting is applied when a matrix is requested (cached until the next change). Sublinear TF and English stop
+weighting is applied to the rows being scored, when they are scored (only tf rows are held). Sublinear TF and English stop
 words are what made plain TF-IDF the strongest single signal on the story dev set.
 """
 
@@ -60,12 +60,15 @@ class HashedTfidf:
             n_features=n_features, alternate_sign=False, norm=None, analyzer=analyzer, dtype=np.float32
         )
         self.n_features = n_features
+        self.analyzer = analyzer
+        self._term_hasher = HashingVectorizer(  # the same hashing, one term per row: term → feature id
+            n_features=n_features, alternate_sign=False, norm=None, analyzer=identity_analyzer, dtype=np.float32
+        )
         self.rows: list[sp.csr_matrix] = []
         self._tf: sp.csr_matrix | None = None
         self.df = np.zeros(n_features, dtype=np.int64)
         self.n_docs = 0
-        self._weighted: sp.csr_matrix | None = None
-        self._weighted_t: sp.csr_matrix | None = None
+        self._idf: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def tf(self, docs: list) -> sp.csr_matrix:
@@ -86,9 +89,8 @@ class HashedTfidf:
             self.rows.append(m)
             self.df += np.bincount(m.indices, minlength=self.n_features)
             self.n_docs += m.shape[0] if counted is None else int(np.count_nonzero(counted))
-            self._weighted = None
-            self._weighted_t = None
             self._tf = None
+            self._idf = None
 
     def forget(self, rows: Sequence[int]) -> None:
         """Exclude rows from document frequencies (the rows stay, zeroed, so positions never shift)."""
@@ -101,12 +103,15 @@ class HashedTfidf:
         with self._lock:
             self.rows = [tf.tocsr()]
             self._tf = None
-            self._weighted = None
-            self._weighted_t = None
+            self._idf = None
 
     def idf(self) -> np.ndarray:
-        # scikit-learn's smoothed idf: ln((1 + n) / (1 + df)) + 1
-        return (np.log((1.0 + self.n_docs) / (1.0 + self.df)) + 1.0).astype(np.float32)
+        """scikit-learn's smoothed idf, ln((1 + n) / (1 + df)) + 1; kept until the next change (it is 2**20 logs,
+        more than the rest of a query's weighting)."""
+        idf = self._idf
+        if idf is None:
+            idf = self._idf = (np.log((1.0 + self.n_docs) / (1.0 + self.df)) + 1.0).astype(np.float32)
+        return idf
 
     def tf_matrix(self) -> sp.csr_matrix:
         with self._lock:
@@ -116,24 +121,36 @@ class HashedTfidf:
             return self._tf
 
     def matrix(self) -> sp.csr_matrix:
-        """All rows, weighted and normalised (row i · row j = TF-IDF cosine)."""
-        tf = self.tf_matrix()
-        with self._lock:
-            if self._weighted is None:
-                self._weighted = normalize(tf @ sp.diags(self.idf()), copy=False).tocsr()
-            return self._weighted
-
-    def matrix_t(self) -> sp.csr_matrix:
-        """The transpose of `matrix()`, as CSR (features x rows): `q @ matrix_t()` scores q against every row while
-        touching only q's own features (transposing per query cost O(all non-zeros) each time)."""
-        weighted = self.matrix()
-        with self._lock:
-            if self._weighted_t is None or self._weighted_t.shape[1] != weighted.shape[0]:
-                self._weighted_t = weighted.T.tocsr()
-            return self._weighted_t
+        """All rows, weighted and normalised (row i · row j = TF-IDF cosine). Not kept: only tf rows are held, and
+        the ranking weighs the few rows it scores (`weigh_rows`); the candidates come from the word index."""
+        return self.weigh_rows(self.tf_matrix())
 
     def weigh(self, tf: sp.csr_matrix) -> sp.csr_matrix:
         return normalize(tf @ sp.diags(self.idf()), copy=False).tocsr()
+
+    def weigh_rows(self, tf: sp.csr_matrix) -> sp.csr_matrix:
+        """A few tf rows weighted and normalised with the current IDF (what `matrix()` holds for them)."""
+        weighted = tf.tocsr().astype(np.float32, copy=True)
+        weighted.data *= self.idf()[weighted.indices]
+        # by hand: sklearn's normalize() validates its input at a cost larger than the few rows scored here
+        per_row = np.diff(weighted.indptr)
+        rows = np.repeat(np.arange(weighted.shape[0]), per_row)
+        norms = np.sqrt(np.bincount(rows, weights=weighted.data.astype(np.float64) ** 2, minlength=weighted.shape[0]))
+        norms[norms == 0] = 1.0
+        weighted.data /= np.repeat(norms, per_row).astype(np.float32)
+        return weighted
+
+    def term_weights(self, terms: Sequence[str], weighted_row: sp.csr_matrix) -> list[tuple[str, float]]:
+        """(term, its weight in a weighted row), heaviest first; a term whose hash another term shares gets the
+        shared weight (rare at 2**20 features, and only a candidate query)."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return []
+        ids = self._term_hasher.transform([[t] for t in terms]).tocsr().indices
+        row = weighted_row.tocsr()
+        weight_of = dict(zip(row.indices.tolist(), row.data.tolist()))
+        pairs = [(t, weight_of.get(int(i), 0.0)) for t, i in zip(terms, ids)]
+        return sorted((p for p in pairs if p[1] > 0), key=lambda p: -p[1])
 
 
 def row_cosines(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 from newsagg.config import RelatedSettings
 from recommender.catalog import ArticleMeta, Catalog, QueryFeatures
 from recommender.index import VectorIndex
+from recommender.word_index import WordIndex
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,38 @@ class RelatedRanker:
     def __init__(self, settings: RelatedSettings):
         self.settings = settings
 
-    def candidates(self, catalog: Catalog, index: VectorIndex, q: QueryFeatures) -> np.ndarray:
-        """Union of dense (FAISS) and word TF-IDF neighbours, as catalog rows."""
+    def candidates(
+        self, catalog: Catalog, index: VectorIndex, words: WordIndex, q: QueryFeatures, query_row: int | None = None
+    ) -> np.ndarray:
+        """Union of dense (FAISS) and word neighbours (the word index, queried with the query's most distinctive
+        terms: a 500-word body as query would touch most of the index), as catalog rows."""
         k = self.settings.candidates
         dense_ids = [h.article_id for h in index.search(q.dense[:1], k)[0]]
-        rows = {r for i in dense_ids if (r := catalog.row(i)) is not None}
-        rows.update(catalog.lexical_candidates(q, k)[0].tolist())
+        if q.terms is not None:
+            terms = q.terms[0]
+        elif query_row is not None:
+            terms = catalog.distinctive_terms(query_row, words.key_terms(catalog.meta[query_row].article_id))
+        else:
+            terms = []
+        word_ids = [aid for aid, _ in words.search(terms[: self.settings.query_terms], k + 1)]
+        # ids the catalog does not hold (an update that crashed before publishing its snapshot) are skipped
+        rows = {r for i in dense_ids + word_ids if (r := catalog.row(i)) is not None}
         return np.fromiter(rows, dtype=np.int64, count=len(rows))
+
+    def rank(
+        self, catalog: Catalog, index: VectorIndex, words: WordIndex, q: QueryFeatures, query_row: int | None,
+        group: int | None,
+    ) -> list[Scored]:
+        """The scored candidates of a query, best first, without the query itself and its copies (same
+        near-duplicate group: they are not "related" to it)."""
+        candidates = self.candidates(catalog, index, words, q, query_row=query_row)
+        exclude = {int(r) for r in candidates if group is not None and catalog.meta[r].group == group}
+        exclude |= {query_row} if query_row is not None else set()
+        return self.score(catalog, q, candidates, exclude, query_row=query_row)
+
+    def rank_row(self, catalog: Catalog, index: VectorIndex, words: WordIndex, row: int) -> list[Scored]:
+        """`rank` for a stored article: what its materialized list keeps."""
+        return self.rank(catalog, index, words, catalog.features_of_rows([row]), row, catalog.meta[row].group)
 
     def score(
         self, catalog: Catalog, q: QueryFeatures, rows: np.ndarray, exclude: set[int], query_row: int | None = None

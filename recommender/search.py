@@ -9,6 +9,7 @@ import numpy as np
 
 from recommender.catalog import Catalog
 from recommender.index import VectorIndex
+from recommender.word_index import WordIndex
 
 MODES = ("keyword", "semantic", "hybrid")
 RRF_K = 60  # reciprocal-rank-fusion constant (Cormack et al.): damps the head of each list
@@ -25,15 +26,14 @@ class SearchHit:
     mode: str
 
 
-def keyword_ranking(catalog: Catalog, query: str, k: int) -> list[tuple[int, float]]:
-    """(row, TF-IDF cosine) for rows sharing words with the query, best first."""
-    q = catalog.words.weigh(catalog.words.tf([query]))
-    if q.nnz == 0 or len(catalog) == 0:
-        return []
-    sims = (q @ catalog.words.matrix_t()).toarray()[0]
-    sims[~catalog.alive] = 0.0
-    top = np.argsort(-sims)[:k]
-    return [(int(r), float(sims[r])) for r in top if sims[r] > 0]
+def keyword_ranking(catalog: Catalog, words: WordIndex, query: str, k: int) -> list[tuple[int, float]]:
+    """(row, BM25 score) of articles sharing words with the query, best first, from the word index (no scan).
+
+    The query is tokenised by the ranking's own analyzer and searched as plain terms: nothing in it is syntax, so
+    `%`, `*`, quotes or `AND` are words (or nothing), never wildcards or a parse error."""
+    terms = list(dict.fromkeys(catalog.words.analyzer(query)))
+    hits = words.search([(t, 1.0) for t in terms], k)
+    return [(r, score) for aid, score in hits if (r := catalog.row(aid)) is not None]
 
 
 def semantic_ranking(catalog: Catalog, index: VectorIndex, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:

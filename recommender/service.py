@@ -27,10 +27,12 @@ from recommender.catalog import Catalog
 from recommender.catalog_files import CatalogFiles
 from recommender.embed import Embedder, article_text
 from recommender.index import VectorIndex, choose_kind, load_latest, snapshot_version
-from recommender.related import AlsoIn, RelatedItem, RelatedRanker
+from recommender.related import AlsoIn, RelatedItem, RelatedRanker, Scored
+from recommender.related_lists import RelatedListStore, ranked_lists
 from recommender.search import MODES, SearchHit, fuse_rankings, keyword_ranking, semantic_ranking, to_hits
 from recommender.stories import StoryArticle, StoryBook, StoryInfo
 from recommender.vectors import VectorRepository
+from recommender.word_index import WordIndex
 
 __all__ = [
     "AlsoIn", "RelatedItem", "RelatedService", "SearchHit", "StoryArticle", "StoryInfo", "UpdateStats",
@@ -48,6 +50,7 @@ class UpdateStats:
     version: int
     total: int
     seconds: float
+    lists_written: int = 0  # materialized related lists (new articles + older ones they entered)
 
 
 class _ReadWriteLock:
@@ -96,12 +99,14 @@ class RelatedService:
         self.embedder = embedder or Embedder(self.settings.embedding, cache_dir=self.settings.data_dir)
         self.vectors = VectorRepository(store, self.embedder)
         self.ranker = RelatedRanker(self.settings.related)
+        self.lists = RelatedListStore(store, self.model_key)
         self.stories_book = StoryBook(store, self.settings.related)
         self.catalog_files = (
             CatalogFiles(self.snapshot_dir, keep=self.settings.index.keep_snapshots)
             if self.settings.index.save_catalog else None
         )
         self._rw = _ReadWriteLock()
+        self._words: WordIndex | None = None
         self._catalog: Catalog | None = None
         self._index: VectorIndex | None = None
         self._version = 0
@@ -116,6 +121,13 @@ class RelatedService:
     @property
     def version(self) -> int:
         return self._version
+
+    @property
+    def words(self) -> WordIndex:
+        """The word index beside the snapshots (opened on first use: a fresh directory may not exist yet)."""
+        if self._words is None:
+            self._words = WordIndex(self.snapshot_dir / "words")
+        return self._words
 
     def _empty_state(self) -> tuple[Catalog, VectorIndex]:
         dim = self.embedder.info.dim
@@ -170,7 +182,8 @@ class RelatedService:
             with self._rw.write():
                 before = self._version
                 self._load()
-                return self._version != before
+            self.words.reload()
+            return self._version != before
         # Build the new state beside the current one, so readers keep being served (by the old snapshot) while
         # it loads; the write lock is held only to swap references. Whoever finds a load under way moves on.
         if not self._reload_lock.acquire(blocking=False):
@@ -181,7 +194,8 @@ class RelatedService:
                 if version <= self._version:  # an update_index() here got further meanwhile
                     return False
                 self._catalog, self._index, self._version = catalog, index, version
-                return True
+            self.words.reload()
+            return True
         finally:
             self._reload_lock.release()
 
@@ -205,6 +219,8 @@ class RelatedService:
         new = sorted(store_ids - indexed)
         index.remove(gone)
         catalog.remove(gone)
+        self.words.replace([], remove=gone)
+        self._sync_words(catalog, index)
         embedded = reused = touched = 0
         for i in range(0, len(new), 1000):
             chunk = new[i : i + 1000]
@@ -214,15 +230,41 @@ class RelatedService:
             ids = np.asarray(sorted(vecs), dtype=np.int64)
             index.add(ids, np.vstack([vecs[a] for a in ids]) if len(ids) else np.zeros((0, catalog.dim)))
             catalog.add([arts[a] for a in ids], vecs)
+            self.words.replace(catalog.word_documents([arts[a] for a in ids], self.settings.related.query_terms))
             touched += self.stories_book.update(catalog, chunk)
         if choose_kind(self.settings.index, len(index)) != index.kind or len(index.meta.removed) > len(index) // 10:
             index = self._reindex(catalog)  # crossed the HNSW threshold, or too many tombstones
+        # Lists before the snapshot: a reader of the new snapshot finds them; one still on the old snapshot drops
+        # the entries it does not hold yet (and a crash here leaves those articles new, so they are redone).
+        lists = self._materialize(catalog, index, new, gone, self._version + 1)
         version = index.save(self.snapshot_dir) if (new or gone or not self._version) else self._version
         if version != self._version and self.catalog_files is not None:
             self._save_catalog(catalog, version)
         self._index, self._version = index, version
         return dict(added=len(new), removed=len(gone), embedded=embedded, reused=reused,
-                    stories_touched=touched, version=version)
+                    stories_touched=touched, version=version, lists_written=lists)
+
+    def _materialize(self, catalog: Catalog, index: VectorIndex, new: list[int], gone: list[int], version: int) -> int:
+        """Related lists of the new articles and of the older ones they enter (the API's longest list counts)."""
+        s = self.settings.related
+        self.lists.remove(gone)
+        if not s.materialize or not new:
+            return 0
+        position = min(max(s.limit, self.settings.api.max_limit), s.materialized_length) - 1
+        return self.lists.put(version, ranked_lists(self.ranker, catalog, index, self.words, new,
+                                                     s.materialized_length, lambda a: self.lists.floor(a, position)))
+
+    def _sync_words(self, catalog: Catalog, index: VectorIndex) -> None:
+        """Make the word index hold exactly the indexed articles (first start after an upgrade, or an update that
+        died between the word index's commit and the snapshot's)."""
+        if len(self.words) == len(index):
+            return
+        have, want = self.words.ids(), index.ids()
+        self.words.replace([], remove=sorted(have - want))
+        missing = sorted(want - have)
+        for i in range(0, len(missing), 1000):
+            arts = self.store.articles_by_ids(missing[i : i + 1000])
+            self.words.replace(catalog.word_documents(list(arts.values()), self.settings.related.query_terms))
 
     def _save_catalog(self, catalog: Catalog, version: int) -> None:
         try:
@@ -242,6 +284,8 @@ class RelatedService:
             self._catalog, self._index = self._empty_state()
             self._version = snapshot_version(self.snapshot_dir)
             self.stories_book.clear()
+            self.words.clear()
+            self.lists.clear()
         return self.update_index()
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -253,8 +297,12 @@ class RelatedService:
         title: str | None = None,
         body: str = "",
         limit: int | None = None,
+        materialized: bool = True,
     ) -> list[RelatedItem]:
-        """Related articles for a stored article (by id or URL) or for free text; [] when nothing is close enough."""
+        """Related articles for a stored article (by id or URL) or for free text; [] when nothing is close enough.
+
+        A stored, indexed article is answered from its materialized list when there is one (`materialized=False`
+        ranks it live, as the list was computed)."""
         self.refresh()
         catalog, index = self._ensure()
         article = None
@@ -266,26 +314,34 @@ class RelatedService:
         with self._rw.read():
             row = catalog.row(article_id) if article_id is not None else None
             if row is not None:
-                q = catalog.features_of_rows([row])
-                group, tags = catalog.meta[row].group, catalog.meta[row].tags
-            else:
-                if article_id is not None:  # stored but not indexed yet: rank it as text
-                    article = article or self.store.get_article(article_id)
-                    if article is None:
-                        raise KeyError(f"unknown article id {article_id}")
-                    title, body = article.title, article.body
-                if not (title or body):
-                    raise ValueError("related() needs an article id, a URL, or a title/body")
-                text = article_text(title or "", body, self.settings.embedding.lead_words)
-                published = article.published_at if article is not None else None
-                q = catalog.features_of_text(title or "", body, self.embedder.encode([text]), published)
-                group, tags = (article.near_dup_group, tuple(article.tags or ())) if article else (None, ())
-            candidates = self.ranker.candidates(catalog, index, q)
-            # the article itself and its copies (same near-duplicate group) are not "related" to it
-            exclude = {int(r) for r in candidates if group is not None and catalog.meta[r].group == group}
-            exclude |= {row} if row is not None else set()
-            scored = self.ranker.score(catalog, q, candidates, exclude, query_row=row)
+                meta = catalog.meta[row]
+                scored = self._stored_ranking(catalog, meta.article_id) if materialized else None
+                if scored is None:
+                    scored = self.ranker.rank_row(catalog, index, self.words, row)
+                return self.ranker.present(catalog, scored, meta.entities, meta.tags, limit=limit)
+            if article_id is not None:  # stored but not indexed yet: rank it as text
+                article = article or self.store.get_article(article_id)
+                if article is None:
+                    raise KeyError(f"unknown article id {article_id}")
+                title, body = article.title, article.body
+            if not (title or body):
+                raise ValueError("related() needs an article id, a URL, or a title/body")
+            text = article_text(title or "", body, self.settings.embedding.lead_words)
+            published = article.published_at if article is not None else None
+            q = catalog.features_of_text(title or "", body, self.embedder.encode([text]), published)
+            group, tags = (article.near_dup_group, tuple(article.tags or ())) if article else (None, ())
+            scored = self.ranker.rank(catalog, index, self.words, q, None, group)
             return self.ranker.present(catalog, scored, q.entity_names[0], tags, limit=limit)
+
+    def _stored_ranking(self, catalog: Catalog, article_id: int) -> list[Scored] | None:
+        """The article's materialized ranking, minus entries this catalog does not hold; None if there is none."""
+        stored = self.lists.get(article_id)
+        if stored is None:
+            return None
+        e = stored.entries
+        return [Scored(r, float(sc), float(d)) for aid, sc, d in zip(e["article_id"].tolist(), e["score"].tolist(),
+                                                                     e["direct"].tolist())
+                if (r := catalog.row(aid)) is not None]
 
     def search(self, query: str, mode: str = "hybrid", limit: int = 10) -> list[SearchHit]:
         """Keyword (TF-IDF), semantic (embedding) or hybrid (reciprocal rank fusion of both) search."""
@@ -299,13 +355,20 @@ class RelatedService:
         qvec = self.embedder.encode([query]) if mode != "keyword" else None
         with self._rw.read():
             if mode == "keyword":
-                ranking = keyword_ranking(catalog, query, pool)
+                ranking = keyword_ranking(catalog, self.words, query, pool)
             elif mode == "semantic":
                 ranking = semantic_ranking(catalog, index, qvec, pool)
             else:
-                ranking = fuse_rankings(keyword_ranking(catalog, query, pool),
+                ranking = fuse_rankings(keyword_ranking(catalog, self.words, query, pool),
                                         semantic_ranking(catalog, index, qvec, pool))
             return to_hits(catalog, ranking, mode, limit)
+
+    def keyword_ids(self, query: str, limit: int) -> list[int]:
+        """Ids of the indexed articles best matching a keyword query, from the word index (syntax-free)."""
+        self.refresh()
+        catalog, _ = self._ensure()
+        with self._rw.read():
+            return [catalog.meta[r].article_id for r, _ in keyword_ranking(catalog, self.words, query, limit)]
 
     def story(self, article_id: int) -> StoryInfo | None:
         """The story an article belongs to (None until it has been indexed)."""

@@ -25,8 +25,19 @@ from starlette.concurrency import run_in_threadpool
 from recommender.api.schemas import Copy, RelatedArticle
 
 log = logging.getLogger(__name__)
-RENDERED_VARIANTS = 16  # (format, limit, min_score) variants kept per list; widgets use one or two
+RENDERED_VARIANTS = 4  # (format, limit, min_score) variants kept per list; widgets use one or two
 MAX_PENDING_REFRESHES = 10_000
+ENTRY_OVERHEAD = 600  # bytes of a RelatedList and its dict/OrderedDict slots, beyond its strings
+ITEM_OVERHEAD = 450  # bytes of one pydantic RelatedArticle, beyond its strings
+
+
+def approx_bytes(items: tuple[RelatedArticle, ...], copies: tuple[Copy, ...]) -> int:
+    """What a list holds in memory, near enough to bound the cache by (strings counted by length)."""
+    size = ENTRY_OVERHEAD
+    for i in items:
+        size += ITEM_OVERHEAD + len(i.url) + len(i.title) + len(i.reason) + len(i.source)
+        size += sum(ITEM_OVERHEAD // 2 + len(a.url) + len(a.source) for a in i.also_in)
+    return size + sum(ITEM_OVERHEAD // 2 + len(c.url) + len(c.source) for c in copies)
 
 
 @dataclass
@@ -39,24 +50,35 @@ class RelatedList:
     items: tuple[RelatedArticle, ...]
     copies: tuple[Copy, ...]
     rendered: dict[Hashable, bytes] = field(default_factory=dict, repr=False)
+    resized: Callable[["RelatedList", int], None] | None = field(default=None, repr=False)  # set by the cache
+
+    @property
+    def nbytes(self) -> int:
+        return approx_bytes(self.items, self.copies) + sum(len(b) + 100 for b in self.rendered.values())
 
     def render(self, key: Hashable, build: Callable[[], bytes]) -> bytes:
         """The encoded response for one variant, built once (encoding is most of a cached request's cost)."""
         out = self.rendered.get(key)
         if out is None:
+            before = self.nbytes
             if len(self.rendered) >= RENDERED_VARIANTS:
                 self.rendered.clear()
             out = self.rendered[key] = build()
+            if self.resized is not None:
+                self.resized(self, self.nbytes - before)
         return out
 
 
 class RelatedLists:
-    """An LRU of RelatedList by article id, with stale-while-revalidate across index versions."""
+    """An LRU of RelatedList by article id, bounded in bytes (lists and their rendered bodies), with
+    stale-while-revalidate across index versions. With materialized lists a miss is a read, not a ranking, so the
+    cache only saves the encoding: a few MB hold the hot set."""
 
-    def __init__(self, compute: Callable[[int], RelatedList], current_version: Callable[[], int], size: int):
+    def __init__(self, compute: Callable[[int], RelatedList], current_version: Callable[[], int], max_bytes: int):
         self._compute = compute
         self._current_version = current_version
-        self.size = size
+        self.max_bytes = max_bytes
+        self.nbytes = 0
         self._entries: OrderedDict[int, RelatedList] = OrderedDict()
         self._lock = threading.Lock()
         self._inflight: dict[int, asyncio.Task] = {}
@@ -97,7 +119,22 @@ class RelatedLists:
 
     def forget(self, article_id: int) -> None:
         with self._lock:
-            self._entries.pop(article_id, None)
+            self._drop(self._entries.pop(article_id, None))
+
+    def _drop(self, entry: RelatedList | None) -> None:
+        if entry is not None:
+            entry.resized = None
+            self.nbytes -= entry.nbytes
+
+    def _resized(self, entry: RelatedList, delta: int) -> None:
+        with self._lock:
+            if self._entries.get(entry.article_id) is entry:
+                self.nbytes += delta
+                self._evict()
+
+    def _evict(self) -> None:
+        while self.nbytes > self.max_bytes and self._entries:
+            self._drop(self._entries.popitem(last=False)[1])
 
     def close(self) -> None:
         if self._worker is not None:
@@ -113,12 +150,13 @@ class RelatedLists:
 
     def _compute_and_keep(self, article_id: int) -> RelatedList:
         entry = self._compute(article_id)
-        if self.size > 0:
+        if self.max_bytes > 0:
             with self._lock:
+                self._drop(self._entries.pop(article_id, None))
                 self._entries[article_id] = entry
-                self._entries.move_to_end(article_id)
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
+                self.nbytes += entry.nbytes
+                entry.resized = self._resized
+                self._evict()
         return entry
 
     def _refresh_later(self, article_id: int) -> None:

@@ -52,7 +52,7 @@ class ApiState:
         self.swaps = 0
         self.load_seconds = 0.0
         self._bad_version, self._bad_wait, self._bad_retry_at = 0, 0.0, 0.0  # see _note_bad_snapshot
-        self.related = RelatedLists(self._compute_related, self._version, self.limits.related_cache_size)
+        self.related = RelatedLists(self._compute_related, self._version, self.limits.related_cache_bytes)
         self._url_ids: OrderedDict[str, int] = OrderedDict()
         self._url_lock = threading.Lock()
         self._stop = threading.Event()

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = "0006_source_health"
-down_revision = "0004"
+down_revision = "0005_related_lists"
 branch_labels = None
 depends_on = None
 

@@ -39,13 +39,21 @@ def build(api: ApiSettings) -> APIRouter:
             # the store would silently start over from the newest, and a client could page forever
             raise ApiProblem(404, "the cursor's article no longer exists; start again without a cursor")
         rows = store.list_articles(ArticleFilter(source=source, tag=tag, since=since, until=until, q=q,
-                                                 before_id=cursor, limit=limit))
+                                                 ids=keyword_ids(state, q), before_id=cursor, limit=limit))
         return ArticlePage(items=[ArticleSummary.model_validate(a) for a in rows],
                            next_cursor=rows[-1].id if len(rows) == limit else None)
 
     router.add_api_route("/articles/{article_id}", get_article, methods=["GET"], response_model=ArticleDetail,
                          responses=problem_responses(404, 422, 503))
     return router
+
+
+def keyword_ids(state, q: str | None) -> list[int] | None:
+    """The word index's best matches of `q` (no scan of every body), or None while the index loads (then the
+    store's escaped LIKE answers)."""
+    if not q or state.stamp is None or state.service is None:
+        return None
+    return state.service.keyword_ids(q, state.limits.max_keyword_matches)
 
 
 def get_article(article_id: ArticleId, state: StoreState) -> ArticleDetail:
