@@ -81,7 +81,7 @@ class EmbeddingSettings(BaseModel):
     )
     threads_while_crawling: int = Field(
         default=1, ge=0,
-        description="Threads the indexer embeds with while a crawl runs beside it (`newsagg crawl --index`, "
+        description="Threads the indexer embeds with while a crawl runs beside it (`newsagg index --follow-pid`, "
         "schedule.index_while_crawling), leaving the other cores to the crawl (0 = `threads`).",
     )
     cache_dir: Path | None = Field(default=None, description="Where ONNX exports are cached; default data_dir/models.")
@@ -227,6 +227,11 @@ class ScheduleSettings(BaseModel):
         default=30.0, ge=0, description="On stop (SIGTERM/Ctrl-C), time a child gets to finish cleanly before SIGKILL."
     )
     index_after_crawl: bool = Field(default=True, description="Incremental index update after crawls that stored.")
+    index_while_crawling: bool = Field(
+        default=True,
+        description="Also index in batches while a crawl runs (`newsagg index --follow-pid`, on "
+        "embedding.threads_while_crawling threads), so the update after the crawl finds little left to do.",
+    )
     index_command: list[str] = Field(
         default_factory=list, description="Index update command (default: `newsagg index`, or RelatedService)."
     )
