@@ -3,7 +3,8 @@
 torch's own exporter (the TorchScript path, `dynamo=False`: the dynamo path needs onnxscript, an extra dependency
 that buys nothing for a plain BERT) writes the transformer's token embeddings; onnxruntime's `quantize_dynamic`
 turns its weight MatMuls into int8 ones. Per-channel weight scales keep the vectors close to fp32 (cosine to torch
-~0.994 on the story dev set, against ~0.956 with one scale per tensor) at the same speed. Pooling and normalising
+~0.994 on the story dev set, against ~0.956 with one scale per tensor) at the same speed; the feed-forward output
+projections stay fp32 (see _ffn_output_matmuls). Pooling and normalising
 stay outside the graph (recommender/embed.py), exactly as sentence-transformers does them.
 """
 
@@ -23,7 +24,7 @@ from filelock import FileLock
 log = logging.getLogger(__name__)
 
 # Bump when the export or quantization recipe changes, so caches built by older code are rebuilt.
-RECIPE = "torchscript-opset17+qint8-per-channel/1"
+RECIPE = "torchscript-opset17+qint8-per-channel-ffn-out-fp32/2"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 MODEL_FILE = "model.onnx"
 
@@ -66,7 +67,8 @@ def _build(model_dir: Path, target: Path, quantize: bool, fingerprint: str) -> N
 
             logging.disable(logging.WARNING)  # its root-logger advice to pre-process does not apply to dynamic int8
             try:
-                quantize_dynamic(fp32, work / MODEL_FILE, weight_type=QuantType.QInt8, per_channel=True)
+                quantize_dynamic(fp32, work / MODEL_FILE, weight_type=QuantType.QInt8, per_channel=True,
+                                 nodes_to_exclude=_ffn_output_matmuls(fp32))
             finally:
                 logging.disable(logging.NOTSET)
             fp32.unlink()
@@ -77,6 +79,17 @@ def _build(model_dir: Path, target: Path, quantize: bool, fingerprint: str) -> N
         os.replace(work, target)  # readers see the whole directory or none of it
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _ffn_output_matmuls(model_file: Path) -> list[str]:
+    """The feed-forward output projections: their inputs (after GELU) have the widest range of any MatMul, so
+    one int8 scale per batch costs them the most; kept fp32 they halve the gap to torch (1 - cosine on dev
+    titles 0.0078 → 0.0044) for about a third of the int8 speed-up's FLOPs."""
+    import onnx
+
+    graph = onnx.load(str(model_file), load_external_data=False).graph
+    return [n.name for n in graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name
+            and "/attention/" not in n.name]
 
 
 def _export(model_dir: Path, out: Path) -> None:
