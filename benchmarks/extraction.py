@@ -5,9 +5,11 @@ texts are tokenised with ``\\w+`` (no lower-casing), turned into multisets of
 token 4-grams; per page TP/FP/FN are the multiset overlap, surplus and shortfall;
 precision and recall are averaged over pages and F1 is their harmonic mean.
 
-    python benchmarks/extraction.py --html DIR --truth FILE.json [--limit N] [--disable STAGES]
+    python benchmarks/extraction.py --html DIR --truth FILE.json [--limit N] [--disable STAGES] [--previous REF]
 
-The last line printed is one JSON object with the totals (for scripts and CI).
+--previous REF also times the full extraction (``extract_article``, what a crawl pays per page) of the code at
+git REF (e.g. 1da048f, before issue 14) against this checkout's, alternating passes in the same run (median of
+--passes). The last line printed is one JSON object with the totals (for scripts and CI).
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import gzip
 import json
 import re
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -161,6 +166,72 @@ def run_benchmark(
     return results
 
 
+# The same timing loop runs here (this checkout) and in a child process on the code of --previous REF.
+TIMING_WORKER = """
+import json, sys, time
+sys.path.insert(0, "benchmarks")
+from extraction import aggregate, load_pages, match_counts
+from crawler.extract import extract_article
+pages = load_pages(sys.argv[1], sys.argv[2], int(sys.argv[3]) or None)
+for line in sys.stdin:
+    t0, texts = time.perf_counter(), [extract_article(html, url).body for _, url, html, _ in pages]
+    seconds = time.perf_counter() - t0
+    f1 = aggregate(match_counts(p[3], t) for p, t in zip(pages, texts)).f1
+    print(json.dumps({"seconds": seconds, "f1": f1}), flush=True)
+"""
+
+
+def _checkout(ref: str, into: Path) -> Path:
+    """crawler/ and benchmarks/ of git `ref`, unpacked into a temporary directory (no worktree needed)."""
+    repo = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", ref, "crawler", "benchmarks"],
+                             check=True, capture_output=True).stdout
+    tar_path = into / "previous.tar"
+    tar_path.write_bytes(archive)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(into / "previous", filter="data")
+    return into / "previous"
+
+
+def compare_speed(args: argparse.Namespace) -> dict:
+    """Median seconds per page of this checkout and of --previous, alternating passes; F1 of each."""
+    with tempfile.TemporaryDirectory(prefix="extract-prev-") as tmp:
+        root = _checkout(args.previous, Path(tmp))
+        child_args = [str(args.html.resolve()), str(args.truth.resolve()), str(args.limit or 0)]
+        here = str(Path(__file__).resolve().parent.parent)
+        workers = {
+            "ours": subprocess.Popen([sys.executable, "-c", TIMING_WORKER, *child_args], cwd=here,
+                                     env=_env_with_path(here), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True),
+            "previous": subprocess.Popen([sys.executable, "-c", TIMING_WORKER, *child_args], cwd=root,
+                                         env=_env_with_path(str(root)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True),
+        }
+        runs: dict[str, list[dict]] = {name: [] for name in workers}
+        try:
+            for _ in range(args.passes + 1):  # the first pass warms caches and imports: not counted
+                for name, proc in workers.items():
+                    proc.stdin.write("pass\n")
+                    proc.stdin.flush()
+                    runs[name].append(json.loads(proc.stdout.readline()))
+        finally:
+            for proc in workers.values():
+                proc.stdin.close()
+                proc.wait()
+    pages = len(load_pages(args.html, args.truth, args.limit))
+    out = {}
+    for name, passes in runs.items():
+        out[f"{name}_ms_per_page"] = 1000 * statistics.median(p["seconds"] for p in passes[1:]) / pages
+        out[f"{name}_f1"] = passes[-1]["f1"]
+    out["speedup"] = out["previous_ms_per_page"] / out["ours_ms_per_page"]
+    return out
+
+
+def _env_with_path(root: str) -> dict:
+    import os
+
+    return {**os.environ, "PYTHONPATH": root}
+
+
 def _print_table(results: list[PageResult]) -> None:
     rows = []
     for r in results:
@@ -192,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--truth", required=True, type=Path, help="ground-truth JSON {id: {articleBody, url}}")
     ap.add_argument("--limit", type=int, default=None, help="only the first N pages (sorted by id)")
     ap.add_argument("--quiet", action="store_true", help="no per-page table")
+    ap.add_argument("--previous", default=None, metavar="REF", help="also time the extraction of git REF (same run)")
+    ap.add_argument("--passes", type=int, default=3, help="timed passes per side with --previous (median)")
     ap.add_argument(
         "--disable",
         default="",
@@ -222,17 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pages: {n}")
     print(f"ours      F1 {ours.f1:.4f}  P {ours.precision:.4f}  R {ours.recall:.4f}  {ours_ms:.1f} ms/page")
     print(f"baseline  F1 {base.f1:.4f}  P {base.precision:.4f}  R {base.recall:.4f}  {base_ms:.1f} ms/page")
-    print(
-        json.dumps(
-            {
-                "pages": n,
-                "f1": round(ours.f1, 4),
-                "precision": round(ours.precision, 4),
-                "recall": round(ours.recall, 4),
-                "baseline_f1": round(base.f1, 4),
-            }
-        )
-    )
+    summary = {"pages": n, "f1": round(ours.f1, 4), "precision": round(ours.precision, 4),
+               "recall": round(ours.recall, 4), "baseline_f1": round(base.f1, 4)}
+    if args.previous:
+        speed = compare_speed(args)
+        print(f"extract_article, median of {args.passes} alternating passes (same run):")
+        print(f"  this checkout   {speed['ours_ms_per_page']:.1f} ms/page  F1 {speed['ours_f1']:.4f}")
+        print(f"  {args.previous:<15} {speed['previous_ms_per_page']:.1f} ms/page  F1 {speed['previous_f1']:.4f}")
+        print(f"  speed-up {speed['speedup']:.2f}x")
+        summary.update({k: round(v, 4) for k, v in speed.items()}, previous=args.previous)
+    print(json.dumps(summary))
     return 0
 
 

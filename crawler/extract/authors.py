@@ -8,7 +8,9 @@ from typing import Any, Iterable
 
 from lxml.html import HtmlElement
 
-from crawler.extract.page import META_LINE_MAX, _classid, _host, _in_comments_or_form, _ld_types, _Page, _text_of
+from crawler.extract.page import (
+    META_LINE_MAX, _classid, _host, _in_comments_or_form, _ld_types, _Page, _short_raw_text, _text_of,
+)
 from crawler.extract.text import _CTRL_RE, _EMAIL_OR_URL_RE, _MONTHS, _clean_ws, _norm
 
 _BY_PREFIX_RE = re.compile(
@@ -159,7 +161,8 @@ def _by_text_candidates(tree: HtmlElement) -> list[str]:
                 break
             if len(el) > 4:
                 continue
-            text = _text_of(el)
+            raw = _short_raw_text(el, 200)
+            text = _clean_ws(raw) if raw else ""
             if 5 <= len(text) <= 200:
                 m = _BYLINE_TEXT_RE.match(text)
                 if m:
@@ -207,7 +210,10 @@ def _labelled_byline_candidates(tree: HtmlElement) -> list[str]:
             ci = _classid(el)
             if not ci.strip() or not _META_BLOCK_RE.search(ci) or _in_comments_or_form(el):
                 continue
-            raw = _CTRL_RE.sub("", "".join(el.itertext()))
+            raw = _short_raw_text(el, META_LINE_MAX)
+            if raw is None:
+                continue
+            raw = _CTRL_RE.sub("", raw)
             if len(_clean_ws(raw)) > META_LINE_MAX:
                 continue
             out = []

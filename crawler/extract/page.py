@@ -74,9 +74,23 @@ def _load(html: str) -> HtmlElement | None:
 
 def _text_of(el: etree._Element) -> str:
     try:
-        return _clean_ws("".join(el.itertext()))
+        # libxml2's own text serialisation: same text as "".join(itertext()), without a Python object per node
+        return _clean_ws(etree.tostring(el, method="text", encoding=str, with_tail=False))
     except Exception:  # noqa: BLE001
         return ""
+
+
+def _short_raw_text(el: etree._Element, limit: int) -> str | None:
+    """The element's raw text, or None as soon as it holds more than `limit` non-space characters.
+
+    Callers looking for a short line (a byline) must not serialise every large container on the way."""
+    pieces, visible = [], 0
+    for piece in el.itertext():
+        visible += len("".join(piece.split()))
+        if visible > limit:
+            return None
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def _classid(el: etree._Element) -> str:

@@ -15,8 +15,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_newsagg_api_prints_its_url_and_serves(tmp_path):
+    # torch backend: a SIGTERM while the onnx backend is still exporting its int8 model skips the graceful
+    # shutdown (known issue, see the closing note of issue 14)
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
-           "HF_HUB_OFFLINE": "1"}
+           "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "torch"}
     log = open(tmp_path / "api.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "newsagg.cli", "api", "--host", "127.0.0.1", "--port", "0"],
                             env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)

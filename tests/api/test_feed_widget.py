@@ -62,7 +62,7 @@ def test_widget_escapes_hostile_titles_and_never_links_javascript(client, articl
     assert HOSTILE_TITLE in text  # shown as the text it is
     js_title = next(r["title"] for r in fixture_rows if r["key"] == "su7_jsurl")
     assert js_title in text and "javascript:" not in html  # listed, but not as a link
-    assert r.headers["x-index-version"] == "1" and r.headers["x-model"] == "all-MiniLM-L6-v2"
+    assert r.headers["x-index-version"] == "1" and r.headers["x-model"] == "all-MiniLM-L6-v2@onnx-int8"
 
 
 @pytest.mark.slow

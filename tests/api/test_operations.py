@@ -19,7 +19,7 @@ def test_livez_and_readyz(client, articles):
     assert client.get("/livez").json() == {"status": "ok"}
     r = client.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "model": "all-MiniLM-L6-v2", "index_version": 1, "index_kind": "flat",
+    assert r.json() == {"status": "ready", "model": "all-MiniLM-L6-v2@onnx-int8", "index_version": 1, "index_kind": "flat",
                         "articles": len(articles)}
     assert r.headers["x-index-version"] == "1"
 
@@ -37,7 +37,7 @@ def test_metrics_count_requests_by_route_and_describe_the_index(client, articles
     assert re.search(bucket, text)
     assert f"newsagg_index_articles {float(len(articles))}" in text
     assert "newsagg_index_version 1.0" in text
-    assert 'newsagg_index_info{kind="flat",model="all-MiniLM-L6-v2"} 1.0' in text
+    assert 'newsagg_index_info{kind="flat",model="all-MiniLM-L6-v2@onnx-int8"} 1.0' in text
     assert 'newsagg_related_cache_lookups_total{result="hit"} 1.0' in text
     assert str(articles["su7_voltwire"]) + "/related" not in text  # route templates, never raw paths
 

@@ -21,7 +21,7 @@ def test_related_by_id_excludes_the_article_and_its_copies_and_lists_the_copies(
     scores = [i["score"] for i in body["items"]]
     assert scores == sorted(scores, reverse=True) and all(i["reason"] for i in body["items"])
     # the index stamp, in the body and in the headers
-    assert body["model"] == r.headers["x-model"] == "all-MiniLM-L6-v2"
+    assert body["model"] == r.headers["x-model"] == "all-MiniLM-L6-v2@onnx-int8"
     assert str(body["index_version"]) == r.headers["x-index-version"] == "1"
 
 

@@ -54,7 +54,7 @@ def test_related_finds_same_event_and_reloads_from_snapshot(service, store, embe
     # A second process loads the published snapshot: same ids, count and model as the store.
     other = RelatedService(store, make_settings(tmp_path, per_source_cap=0), embedder=embedder)
     info = other.index_info()
-    assert info["count"] == store.count_articles() == 6 and info["model"] == "all-MiniLM-L6-v2"
+    assert info["count"] == store.count_articles() == 6 and info["model"] == "all-MiniLM-L6-v2@onnx-int8"
     assert load_latest(other.snapshot_dir, other.settings.index).ids() == set(ids)
     assert [r.article_id for r in other.related(ids[0])] == [r.article_id for r in related]
 
