@@ -18,7 +18,7 @@ from scrapy import signals
 
 from crawler.items import ArticleItem
 from crawler.pipelines import PAYWALL_MIN_WORDS
-from crawler.runtime import SOURCE_SKIP_PREFIX, get_store
+from crawler.runtime import SOURCE_SKIP_PREFIX, get_store, newsagg_settings
 from newsagg.config import HealthSettings
 from newsagg.models import SourceHealth
 
@@ -45,7 +45,7 @@ class _Tally:
 class SourceHealthRecorder:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.min_words = crawler.settings.getint("NEWSAGG_MIN_BODY_WORDS", 60)
+        self.min_words = newsagg_settings(crawler).crawl.min_body_words
         self.tallies: dict[str, _Tally] = defaultdict(_Tally)
         crawler.signals.connect(self.scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.dropped, signal=signals.item_dropped)

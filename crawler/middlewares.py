@@ -4,7 +4,7 @@
   (Scrapy parses it but never applies it).
 - BackoffRetryMiddleware: Scrapy's retry, plus exponential backoff and `Retry-After` on 429/503.
 - PrivateAddressMiddleware: with crawler/resolver.py, refuses requests (and redirects) to loopback/private
-  addresses — SSRF from URLs found in untrusted feeds — unless NEWSAGG_ALLOW_PRIVATE_HOSTS is set (demo, tests).
+  addresses — SSRF from URLs found in untrusted feeds — unless crawl.allow_private_hosts is set (demo, tests).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from twisted.internet.task import deferLater
 
 from crawler.failures import retry_after_seconds
 from crawler.resolver import refused_hosts
+from crawler.runtime import newsagg_settings
 from newsagg.urls import address_refusal
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 class PolitenessMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.obey = crawler.settings.getbool("NEWSAGG_OBEY_CRAWL_DELAY", True)
-        self.max_delay = crawler.settings.getfloat("NEWSAGG_MAX_CRAWL_DELAY", 30.0)
+        crawl = newsagg_settings(crawler).crawl
+        self.obey = crawl.obey_crawl_delay
+        self.max_delay = crawl.max_crawl_delay
         self.user_agent = crawler.settings.get("USER_AGENT")
         self.delays: dict[str, float] = {}
         crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
@@ -67,20 +69,26 @@ class PolitenessMiddleware:
 
 
 class RetryLater(IgnoreRequest):
-    """The server asked for a pause longer than a crawl waits (Retry-After > NEWSAGG_MAX_RETRY_AFTER)."""
+    """The server asked for a pause longer than a crawl waits (Retry-After > crawl.max_retry_after)."""
 
     def __init__(self, retry_after: float):
-        super().__init__(f"Retry-After {retry_after:.0f}s exceeds NEWSAGG_MAX_RETRY_AFTER: a later crawl retries")
+        super().__init__(f"Retry-After {retry_after:.0f}s exceeds crawl.max_retry_after: a later crawl retries")
         self.retry_after = retry_after
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
     """Retry like Scrapy, but wait first: Retry-After when the server says, else exponential backoff."""
 
-    def __init__(self, settings):
-        super().__init__(settings)
-        self.max_retry_after = settings.getfloat("NEWSAGG_MAX_RETRY_AFTER", 120.0)
-        self.backoff_base = settings.getfloat("NEWSAGG_RETRY_BACKOFF", 1.0)
+    def __init__(self, crawler):
+        super().__init__(crawler.settings)
+        self.crawler = crawler  # what Scrapy's from_crawler sets: _retry counts stats through it
+        crawl = newsagg_settings(crawler).crawl
+        self.max_retry_after = crawl.max_retry_after
+        self.backoff_base = crawl.retry_backoff
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
 
     async def process_response(self, request, response):
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
@@ -111,7 +119,7 @@ class PrivateAddressMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.getbool("NEWSAGG_ALLOW_PRIVATE_HOSTS"))
+        return cls(newsagg_settings(crawler).crawl.allow_private_hosts)
 
     def process_request(self, request):
         if self.allow:

@@ -17,7 +17,7 @@ from scrapy.exceptions import DropItem
 from crawler.dedupe import NearDuplicateIndex, content_hash, minhash_of, signature_bytes, signature_from_bytes
 from crawler.items import ArticleItem
 from crawler.relevance import default_scorer
-from crawler.runtime import get_store, record_skip
+from crawler.runtime import get_store, newsagg_settings, record_skip
 from crawler.topics import default_tagger
 from newsagg.models import Article
 from newsagg.store import DuplicateArticle
@@ -33,7 +33,7 @@ PAYWALL_MIN_WORDS = 20
 class _Pipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.settings = crawler.settings
+        self.crawl = newsagg_settings(crawler).crawl
         self.store = get_store(crawler)
 
     @classmethod
@@ -66,7 +66,7 @@ class ValidatePipeline(_Pipeline):
         if not ex.title:
             raise self.drop(item, "no_title")
         words = len(ex.body.split())
-        min_words = PAYWALL_MIN_WORDS if ex.paywalled else self.settings.getint("NEWSAGG_MIN_BODY_WORDS", 60)
+        min_words = PAYWALL_MIN_WORDS if ex.paywalled else self.crawl.min_body_words
         if words < min_words:
             raise self.drop(item, "no_body", f"{words} words")
         latest = datetime.now(timezone.utc) + timedelta(days=1)
@@ -136,7 +136,7 @@ def near_duplicate_index(crawler) -> NearDuplicateIndex:
     """One index per crawl, seeded from every signature in the store (shared by two pipelines)."""
     index = getattr(crawler, "_newsagg_near_dup", None)
     if index is None:
-        index = NearDuplicateIndex(crawler.settings.getfloat("NEWSAGG_NEAR_DUPLICATE_THRESHOLD", 0.8))
+        index = NearDuplicateIndex(newsagg_settings(crawler).crawl.near_duplicate_threshold)
         for article_id, group, raw in get_store(crawler).minhashes():
             index.add(article_id, group or article_id, signature_from_bytes(raw))
         crawler._newsagg_near_dup = index
@@ -179,7 +179,7 @@ class RelevancePipeline(_Pipeline):
         keywords = [k.strip().lower() for k in ex.tags if k.strip()]  # the publisher's own tags
         item.tags = list(dict.fromkeys(topics.tags + keywords))[:25]
         item.entities = topics.entities[:25]
-        if relevance.score < self.settings.getfloat("NEWSAGG_MIN_RELEVANCE", 0.35):
+        if relevance.score < self.crawl.min_relevance:
             raise self.drop(item, "off_topic", f"score {relevance.score}")
         return item
 

@@ -20,6 +20,7 @@ from scrapy.utils.datatypes import LocalCache
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer, provider
 
+from crawler.runtime import newsagg_settings
 from newsagg.urls import address_refusal
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class AddressGuardResolver:
     def from_crawler(cls, crawler, reactor) -> "AddressGuardResolver":
         settings = crawler.settings
         cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
-        return cls(reactor, cache_size, settings.getbool("NEWSAGG_ALLOW_PRIVATE_HOSTS"))
+        return cls(reactor, cache_size, newsagg_settings(crawler).crawl.allow_private_hosts)
 
     def install_on_reactor(self) -> None:
         self.reactor.installNameResolver(self)

@@ -7,6 +7,7 @@ import logging
 from scrapy.crawler import Crawler
 
 from crawler.retries import RetryBook, RetryPolicy
+from newsagg.config import Settings, get_settings
 from newsagg.store import Store
 
 log = logging.getLogger(__name__)
@@ -16,18 +17,24 @@ RETRY_BOOKED = "newsagg/retry/booked"
 # Download failures that say something about the page itself: marked seen at once, never fetched again.
 FINAL_FAILURES = {"robots_forbidden", "too_large", "decompression_bomb", "redirect_loop", "blocked_address",
                   "ignored"}
-# Gone, unless the site is having a bad day: marked seen only after NEWSAGG_PERMANENT_AFTER_TRIES tries.
+# Gone, unless the site is having a bad day: marked seen only after crawl.permanent_after_tries tries.
 PERMANENT_AFTER_TRIES = {"http_404", "http_410"}
 # Skips counted but never marked seen (whatever the caller): they are booked or simply retried next crawl.
 TRANSIENT = {"timeout", "connection", "dns", "tls", "http_429", "http_5xx", "retry_exhausted", "retry_after",
              "empty_body"}
 
 
+def newsagg_settings(crawler: Crawler) -> Settings:
+    """The newsagg settings this crawl runs with: the NEWSAGG_SETTINGS Scrapy setting (crawler/settings.py), or the
+    process-wide settings when a crawler was built without the project's Scrapy settings."""
+    return crawler.settings.get("NEWSAGG_SETTINGS") or get_settings()
+
+
 def get_store(crawler: Crawler) -> Store:
-    """One Store per crawler, opened from the NEWSAGG_DATABASE_URL setting."""
+    """One Store per crawler, opened on the settings' database_url."""
     store = getattr(crawler, "_newsagg_store", None)
     if store is None:
-        store = Store(crawler.settings.get("NEWSAGG_DATABASE_URL"))
+        store = Store(newsagg_settings(crawler).database_url)
         crawler._newsagg_store = store
     return store
 
@@ -55,11 +62,11 @@ def record_failure(crawler: Crawler, reason: str, url: str | None, *, source: st
                    retry_after: float | None = None, detail: str = "") -> None:
     """An article download that gave no page: final failures are marked seen; 404/410 after N tries; anything
     else (403, 5xx, long Retry-After, timeouts, TLS, dropped connections, empty 200s) is booked for a later crawl
-    with backoff, and given up (marked seen, counted as gave_up/<reason>) after NEWSAGG_RETRY_MAX_ATTEMPTS."""
+    with backoff, and given up (marked seen, counted as gave_up/<reason>) after crawl.retry_max_attempts."""
     if url is None or reason in FINAL_FAILURES:
         record_skip(crawler, reason, url, detail, source=source or None)
         return
-    policy = RetryPolicy.from_settings(crawler.settings)
+    policy = RetryPolicy.from_settings(newsagg_settings(crawler).crawl)
     book = get_retry_book(crawler)
     attempts = book.failed(url, source, reason, policy, retry_after)
     limit = policy.permanent_after if reason in PERMANENT_AFTER_TRIES else policy.max_attempts

@@ -1,6 +1,8 @@
 """Scrapy settings for newsagg, derived from the one newsagg configuration (newsagg.toml + NEWSAGG_* env).
 
-`scrapy crawl news` and `newsagg crawl` both read this module; every knob lives in newsagg/config.py.
+`scrapy crawl news` and `newsagg crawl` both read this module; every knob lives in newsagg/config.py. The whole
+settings object goes to the components as one setting, NEWSAGG_SETTINGS (read it with
+`crawler.runtime.newsagg_settings`); the Scrapy settings below are derived from it, never defaulted twice.
 """
 
 from newsagg.config import get_settings
@@ -58,53 +60,36 @@ EXTENSIONS = {
     "crawler.health.SourceHealthRecorder": 510,  # per-source extraction health of the run (template changes)
 }
 
-# newsagg's own knobs, read by the components above.
-NEWSAGG_DATABASE_URL = _cfg.database_url
-NEWSAGG_SOURCES_FILE = str(_crawl.sources_file)
-NEWSAGG_MAX_AGE_DAYS = _crawl.max_age_days
-NEWSAGG_OBEY_CRAWL_DELAY = _crawl.obey_crawl_delay
-NEWSAGG_MAX_CRAWL_DELAY = _crawl.max_crawl_delay
-NEWSAGG_MAX_RETRY_AFTER = _crawl.max_retry_after
-NEWSAGG_MIN_RELEVANCE = _crawl.min_relevance
-NEWSAGG_NEAR_DUPLICATE_THRESHOLD = _crawl.near_duplicate_threshold
-NEWSAGG_MIN_BODY_WORDS = _crawl.min_body_words
-NEWSAGG_ALLOW_PRIVATE_HOSTS = _crawl.allow_private_hosts
-NEWSAGG_RETRY_BASE_DELAY = _crawl.retry_base_delay
-NEWSAGG_RETRY_MAX_DELAY = _crawl.retry_max_delay
-NEWSAGG_RETRY_MAX_ATTEMPTS = _crawl.retry_max_attempts
-NEWSAGG_PERMANENT_AFTER_TRIES = _crawl.permanent_after_tries
+# newsagg's own knobs, read by the components above: the one configuration object, and the schedule group a
+# crawl runs for (a per-run argument set by crawler/run.py, recorded with the run).
+NEWSAGG_SETTINGS = _cfg
 NEWSAGG_RUN_GROUP = ""
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
-# ---- Scale-out (crawler/scaleout.py): only when a Redis URL is set (NEWSAGG_REDIS_URL) -------------------------
+# ---- Scale-out (crawler/scaleout/, settings [scaleout]): only when a Redis URL is set (NEWSAGG_REDIS_URL) ------
 # Any number of `newsagg crawl` workers, on one or many machines, then share one frontier (scrapy-redis scheduler
 # and duplicate filter, keys per group and run; requests in flight are leased, so a dead worker's are retried) and
 # one pace per site (a Redis "next allowed time" per site instead of each worker's own download delay).
 if _cfg.redis_url:
     REDIS_URL = _cfg.redis_url
-    SCHEDULER = "crawler.scaleout.LeasedScheduler"  # scrapy_redis.scheduler.Scheduler + in-flight leases
+    SCHEDULER = "crawler.scaleout.frontier.LeasedScheduler"  # scrapy_redis.scheduler.Scheduler + in-flight leases
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     SCHEDULER_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
     SCHEDULER_SERIALIZER = "crawler.request_json"  # JSON, not scrapy-redis' default pickle (code from Redis)
     SCHEDULER_PERSIST = True  # a worker that leaves must not flush what the others are still crawling
-    NEWSAGG_REDIS_PREFIX = _cfg.schedule.redis_prefix
-    NEWSAGG_RUN_ID = _cfg.schedule.run
-    NEWSAGG_LEASE_SECONDS = _cfg.schedule.lease_seconds
-    NEWSAGG_RUN_TTL = _cfg.schedule.run_ttl
-    NEWSAGG_ROBOTS_HOLD = _cfg.schedule.robots_hold
-    # The shared pace replaces the local one: a second, local delay after the shared one would bunch requests up.
-    NEWSAGG_SHARED_DELAY = DOWNLOAD_DELAY
+    # The shared pace (crawl.download_delay, or a site's Crawl-delay) replaces the local one: a second, local delay
+    # after the shared one would bunch requests up.
     DOWNLOAD_DELAY = 0
     AUTOTHROTTLE_ENABLED = False
     DOWNLOADER_MIDDLEWARES = {
         **DOWNLOADER_MIDDLEWARES,
         "crawler.middlewares.PolitenessMiddleware": None,
-        "crawler.scaleout.SharedPolitenessMiddleware": 110,  # learns each site's robots.txt delay, shares it
+        "crawler.scaleout.pace.SharedPolitenessMiddleware": 110,  # learns each site's robots.txt delay, shares it
     }
     DOWNLOAD_HANDLERS = {  # Scrapy's HTTP handler, after a wait for the site's turn right before each send
         **DOWNLOAD_HANDLERS,
-        "http": "crawler.scaleout.PacedDownloadHandler",
-        "https": "crawler.scaleout.PacedDownloadHandler",
+        "http": "crawler.scaleout.pace.PacedDownloadHandler",
+        "https": "crawler.scaleout.pace.PacedDownloadHandler",
     }

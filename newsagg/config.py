@@ -2,10 +2,17 @@
 
 Nested sections map to TOML tables (`[crawl]`) and to env vars with a double underscore
 (`NEWSAGG_CRAWL__MAX_AGE_DAYS=3`). Every value is documented here, once.
+
+Two environment variables are read outside this object: `NEWSAGG_CONFIG` (CONFIG_FILE_ENV, the path of the TOML
+file, default `newsagg.toml`; it has to be known before the settings are read) and `NEWSAGG_PARENT_PID`, which the
+scheduler and supervisor set for their children so an orphan stops itself (newsagg/processes.py; not a knob).
+The crawler gets this object as one Scrapy setting (`NEWSAGG_SETTINGS`, crawler/settings.py), so Scrapy components
+read the same values, with no defaults of their own.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +26,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+log = logging.getLogger(__name__)
+CONFIG_FILE_ENV = "NEWSAGG_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 
@@ -50,7 +59,11 @@ class CrawlSettings(BaseModel):
     download_maxsize: int = Field(default=8 * 1024 * 1024, description="Abort responses larger than this.")
     download_warnsize: int = Field(default=2 * 1024 * 1024)
     download_timeout: float = Field(default=30.0)
-    retry_times: int = Field(default=3)
+    retry_times: int = Field(default=3, ge=0, description="In-crawl retries of a 429/5xx/408 response.")
+    retry_backoff: float = Field(
+        default=1.0, ge=0, description="Seconds before the first in-crawl retry when the server sends no Retry-After, "
+        "doubling per retry (plus up to 25% jitter).",
+    )
     max_retry_after: float = Field(default=120.0, description="Longest Retry-After we wait for.")
     min_relevance: float = Field(
         default=0.35, description="Articles scoring below this tech/auto relevance are dropped."
@@ -334,20 +347,39 @@ class ScheduleSettings(BaseModel):
         default_factory=list, description="Index update command (default: `newsagg index`, or RelatedService)."
     )
     lock_dir: Path | None = Field(default=None, description="Group file locks (one machine); default data_dir/locks.")
-    redis_prefix: str = Field(default="newsagg", description="Prefix of every Redis key (locks, frontier, politeness).")
-    lock_ttl: float = Field(default=60.0, gt=1, description="Redis group lock lease, renewed while the group runs.")
-    lease_seconds: float = Field(
-        default=30.0, gt=0, description="Scale-out: an in-flight request not heartbeated this long is re-queued."
+    redis_prefix: str = Field(
+        default="newsagg", description="Prefix of every Redis key: the groups' locks and the scale-out crawl's "
+        "frontier and politeness keys ([scaleout])."
     )
-    run: str = Field(default="", description="Scale-out: run id workers join (default: the group's current run).")
+    lock_ttl: float = Field(default=60.0, gt=1, description="Redis group lock lease, renewed while the group runs.")
+
+
+class ScaleoutSettings(BaseModel):
+    """Crawl workers sharing one Redis frontier and one pace per site (crawler/scaleout/; on when redis_url is set).
+
+    Redis keys start with schedule.redis_prefix (shared with the groups' locks)."""
+
+    lease_seconds: float = Field(
+        default=30.0, gt=0, description="An in-flight request not heartbeated this long is re-queued."
+    )
+    run: str = Field(default="", description="Run id workers join (default: the group's current run).")
     run_ttl: float = Field(
         default=300.0, gt=0,
-        description="Scale-out: a run whose workers all stopped heartbeating this long expires (pointer, queue, "
-        "dupefilter); a crawl started later begins a new run instead of joining the dead one.",
+        description="A run whose workers all stopped heartbeating this long expires (pointer, queue, dupefilter); "
+        "a crawl started later begins a new run instead of joining the dead one.",
     )
     robots_hold: float = Field(
-        default=5.0, ge=0, description="Scale-out: longest wait for another worker reading a site's robots.txt."
+        default=5.0, ge=0, description="Longest wait for another worker reading a site's robots.txt."
     )
+    stale_turn: float = Field(
+        default=0.1, gt=0, le=1, description="Share of a site's delay the reactor may take between a worker's turn "
+        "and its send; a turn that went staler is given up for a fresh one (a late send could crowd the next turn)."
+    )
+    max_stale_turns: int = Field(default=3, ge=0, description="Stale turns given up per request before it goes anyway.")
+
+
+# Scale-out knobs that lived under [schedule] until they got their own section: still read, with a warning.
+_MOVED_TO_SCALEOUT = ("lease_seconds", "run", "run_ttl", "robots_hold")
 
 
 class ExportSettings(BaseModel):
@@ -383,10 +415,26 @@ class Settings(BaseSettings):
     related: RelatedSettings = Field(default_factory=RelatedSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    scaleout: ScaleoutSettings = Field(default_factory=ScaleoutSettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_scaleout_keys(cls, data):
+        schedule = data.get("schedule") if isinstance(data, dict) else None
+        if not isinstance(schedule, dict) or not (moved := [k for k in _MOVED_TO_SCALEOUT if k in schedule]):
+            return data
+        log.warning("settings: schedule.%s moved to scaleout.%s; please rename", ", schedule.".join(moved),
+                    ", scaleout.".join(moved))
+        schedule = dict(schedule)
+        scaleout = data.get("scaleout")
+        scaleout = dict(scaleout) if isinstance(scaleout, dict) else {}
+        for key in moved:
+            scaleout.setdefault(key, schedule.pop(key))
+        return {**data, "schedule": schedule, "scaleout": scaleout}
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":
@@ -404,7 +452,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Precedence: explicit arguments > environment > newsagg.toml > defaults.
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=os.environ.get("NEWSAGG_CONFIG", "newsagg.toml"))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=os.environ.get(CONFIG_FILE_ENV, "newsagg.toml"))
         return (init_settings, env_settings, toml)
 
 

@@ -10,10 +10,10 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import String, cast, create_engine, event, exists, func, literal, or_, select, update
+from sqlalchemy import String, cast, create_engine, delete, event, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +21,17 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 
 from newsagg.config import Settings, get_settings
 from newsagg.exclusive import exclusive
-from newsagg.models import Article, ArticleStory, CrawlRun, FeedState, SeenUrl, Source, SourceHealth, utcnow
+from newsagg.models import (
+    Article,
+    ArticleStory,
+    CrawlRetry,
+    CrawlRun,
+    FeedState,
+    SeenUrl,
+    Source,
+    SourceHealth,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -138,7 +148,7 @@ def _current_revision(conn) -> str | None:
 
 
 class Store:
-    """Typed access to sources, articles, the seen-URL set, feed validators and crawl runs."""
+    """Typed access to sources, articles, the seen-URL set, feed validators, crawl retries and crawl runs."""
 
     def __init__(self, url: str, *, auto_migrate: bool = True):
         self.url = url
@@ -398,6 +408,51 @@ class Store:
     def save_feed_state(self, url: str, etag: str | None, last_modified: str | None) -> None:
         with self.session() as s:
             s.merge(FeedState(url=url, etag=etag, last_modified=last_modified, fetched_at=utcnow()))
+
+    # ---- crawl retries: articles whose download failed for a passing reason (policy: crawler/retries.py) ----
+    def book_retry(self, url: str, source: str, reason: str, wait: Callable[[int], float]) -> CrawlRetry:
+        """One more failed try of url; the next try is `wait(attempts)` seconds away. Returns the booking."""
+        for attempt in range(2):
+            try:
+                with self.session() as s:
+                    now = utcnow()
+                    row = s.get(CrawlRetry, url)
+                    if row is None:
+                        row = CrawlRetry(url=url, source=source[:100], attempts=0, first_failed_at=now)
+                        s.add(row)
+                    row.attempts += 1
+                    row.reason, row.last_failed_at = reason[:40], now
+                    row.next_try_at = now + timedelta(seconds=wait(row.attempts))
+                    return row
+            except IntegrityError:  # another worker booked it between our get and insert: add to theirs
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def retries_of(self, urls: Sequence[str]) -> list[CrawlRetry]:
+        """The bookings among these URLs."""
+        found: list[CrawlRetry] = []
+        urls = list(dict.fromkeys(urls))
+        for i in range(0, len(urls), 500):
+            with self.session() as s:
+                found.extend(s.scalars(select(CrawlRetry).where(CrawlRetry.url.in_(urls[i : i + 500]))))
+        return found
+
+    def due_retries(self, sources: Sequence[str], limit: int) -> list[CrawlRetry]:
+        """Bookings of these sources whose next try has come, oldest first."""
+        with self.session() as s:
+            return list(s.scalars(select(CrawlRetry).where(CrawlRetry.source.in_(list(sources)),
+                                                           CrawlRetry.next_try_at <= utcnow())
+                                  .order_by(CrawlRetry.next_try_at).limit(limit)))
+
+    def clear_retry(self, url: str) -> None:
+        with self.session() as s:
+            s.execute(delete(CrawlRetry).where(CrawlRetry.url == url))
+
+    def forget_seen_retries(self) -> int:
+        """Drop bookings of URLs that reached the seen-set meanwhile (stored, duplicate, or skipped for good)."""
+        with self.session() as s:
+            return s.execute(delete(CrawlRetry).where(CrawlRetry.url.in_(select(SeenUrl.url)))).rowcount or 0
 
     # ---- crawl runs ----------------------------------------------------------------------------------
     def start_run(self, group: str, sources: Sequence[str], worker: str = "") -> int:

@@ -20,7 +20,7 @@ from crawler.failures import failure_reason, retry_after_of
 from crawler.items import ArticleItem
 from crawler.pipelines import MAX_URL
 from crawler.registry import Registry, SourceSpec
-from crawler.runtime import get_retry_book, get_store, record_failure, record_skip
+from crawler.runtime import get_retry_book, get_store, newsagg_settings, record_failure, record_skip
 from newsagg.urls import canonical_url, is_http_url
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -46,12 +46,12 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "NewsSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
-        registry = Registry.load(spider._registry_path or crawler.settings.get("NEWSAGG_SOURCES_FILE"))
+        registry = Registry.load(spider._registry_path or newsagg_settings(crawler).crawl.sources_file)
         spider.sources = registry.select(spider._source_names)
         # Callbacks get a source by name: queued requests (the Redis frontier is JSON) carry no objects.
         spider.source_named = {source.name: source for source in spider.sources}
         max_age = float(spider._max_age_arg if spider._max_age_arg is not None
-                        else crawler.settings.getfloat("NEWSAGG_MAX_AGE_DAYS"))
+                        else newsagg_settings(crawler).crawl.max_age_days)
         spider.oldest = datetime.now(timezone.utc) - timedelta(days=max_age) if max_age > 0 else None
         spider.store = get_store(crawler)
         for source in spider.sources:

@@ -110,7 +110,7 @@ def test_the_retry_book_on_each_backend(store):
     policy = RetryPolicy(base_delay=0, max_delay=0, max_attempts=5, permanent_after=2)
     assert book.failed("https://a.test/1", "a", "http_403", policy) == 1
     assert book.failed("https://a.test/1", "a", "timeout", policy) == 2  # one booking per URL, attempts add up
-    assert book.failed("https://a.test/2", "a", "tls", RetryPolicy(base_delay=3600)) == 1
+    assert book.failed("https://a.test/2", "a", "tls", RetryPolicy(3600, 3600, 5, 2)) == 1
     assert book.failed("https://b.test/1", "b", "connection", policy) == 1
     pending = book.pending(["https://a.test/1", "https://a.test/2", "https://never.test/"])
     assert set(pending) == {"https://a.test/1", "https://a.test/2"} and pending["https://a.test/1"].attempts == 2

@@ -79,7 +79,7 @@ def test_a_pickle_payload_in_the_frontier_is_refused_not_run(redis_url, redis_cl
     with DemoSites() as sites:
         registry, _ = sites.write_files(tmp_path)
         env = local_crawl_env(NEWSAGG_DATABASE_URL=db, NEWSAGG_REDIS_URL=redis_url,
-                              NEWSAGG_SCHEDULE__REDIS_PREFIX=prefix, NEWSAGG_SCHEDULE__RUN=run,
+                              NEWSAGG_SCHEDULE__REDIS_PREFIX=prefix, NEWSAGG_SCALEOUT__RUN=run,
                               NEWSAGG_CRAWL__RETRY_TIMES="1")
         proc = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry),
                                "--sources", "circuitchassis", "--discover", "feeds", "--quiet"],

@@ -105,7 +105,7 @@ def test_three_workers_share_the_frontier_and_each_sites_pace(setup, tmp_path, r
 
 def test_a_worker_killed_mid_crawl_loses_nothing(setup, tmp_path, redis_client, prefix):
     sites, registry, store, env, wanted = setup
-    env = {**env, "NEWSAGG_SCHEDULE__LEASE_SECONDS": "2"}  # a dead worker's requests come back after 2 s
+    env = {**env, "NEWSAGG_SCALEOUT__LEASE_SECONDS": "2"}  # a dead worker's requests come back after 2 s
     workers = start_workers(3, registry, env, tmp_path)
     try:
         deadline = time.monotonic() + 90
