@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import feedparser
-from dateutil import parser as dateparser
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from xml.etree.ElementTree import ParseError
+
+from crawler.extract.dates import parse_date  # one date parser for pages, feeds and sitemaps (UTC, plausible only)
 
 
 class HostileXml(ValueError):
@@ -58,24 +59,6 @@ def inflate(body: bytes, max_size: int) -> bytes:
         return gunzip(body, max_size=max_size)
     except Exception as exc:  # noqa: BLE001 — scrapy raises a plain ValueError-like _DecompressionMaxSizeExceeded
         raise BadDocument(f"gzip: {exc}") from exc
-
-
-def _utc(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-
-
-def parse_date(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return _utc(dateparser.isoparse(text.strip()))
-    except (ValueError, OverflowError):
-        try:
-            return _utc(dateparser.parse(text.strip()))
-        except (ValueError, OverflowError):
-            return None
 
 
 def parse_json_feed(body: bytes) -> list[Discovered]:

@@ -8,10 +8,11 @@ DropItem; syndicated copies are never dropped: they are stored and joined to the
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
+import tldextract
 from scrapy.exceptions import DropItem
 
 from crawler.dedupe import NearDuplicateIndex, content_hash, minhash_of, signature_bytes, signature_from_bytes
@@ -21,9 +22,9 @@ from crawler.runtime import get_store, newsagg_settings, record_skip
 from crawler.topics import default_tagger
 from newsagg.models import Article
 from newsagg.store import DuplicateArticle
+from newsagg.text import strip_control
 from newsagg.urls import canonical_url, is_http_url
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TITLE = 500
 MAX_URL = Article.__table__.c.url.type.length  # longer URLs would not fit the store (PostgreSQL: DataError)
 MAX_BODY = 200_000
@@ -48,7 +49,7 @@ class _Pipeline:
 
 
 def clean_text(text: str, limit: int) -> str:
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", text or ""))
+    text = unicodedata.normalize("NFC", strip_control(text or ""))
     return text.strip()[:limit]
 
 
@@ -112,8 +113,18 @@ class CanonicalUrlPipeline(_Pipeline):
         return item
 
 
+# The public suffix list as shipped with tldextract (no download); its private part too, so foo.github.io and
+# bar.github.io are two sites.
+_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
 def _site(url: str) -> str:
-    return url.split("/", 3)[2].lower().removeprefix("www.")
+    """The site a URL belongs to: its registrable domain (m.site.com and www.site.com are one site) and port; hosts
+    under no public suffix (IP addresses, .test, localhost) are their own site, a www. ignored."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    site = _SUFFIXES.extract_str(host).top_domain_under_public_suffix or host.removeprefix("www.")
+    return f"{site}:{parts.port}" if parts.port else site
 
 
 class ExactDuplicatePipeline(_Pipeline):

@@ -11,7 +11,8 @@ from lxml.html import HtmlElement
 from crawler.extract.page import (
     META_LINE_MAX, _classid, _host, _in_comments_or_form, _ld_types, _Page, _short_raw_text, _text_of,
 )
-from crawler.extract.text import _CTRL_RE, _EMAIL_OR_URL_RE, _MONTHS, _clean_ws, _norm
+from crawler.extract.text import _EMAIL_OR_URL_RE, _MONTHS, _clean_ws, _norm
+from newsagg.text import strip_control
 
 _BY_PREFIX_RE = re.compile(
     r"^\s*(?:(?:words|written|text|story|reporting|report|photos?|posted|published|compiled)\s+by|by|author|authors|"
@@ -213,7 +214,7 @@ def _labelled_byline_candidates(tree: HtmlElement) -> list[str]:
             raw = _short_raw_text(el, META_LINE_MAX)
             if raw is None:
                 continue
-            raw = _CTRL_RE.sub("", raw)
+            raw = strip_control(raw)
             if len(_clean_ws(raw)) > META_LINE_MAX:
                 continue
             out = []

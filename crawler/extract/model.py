@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-@dataclass
-class ExtractOverrides:
-    """Per-source overrides from the registry."""
+# Per-source overrides in: the registry's own validated model (a source's `[source.extract]` table), taken as it is.
+from crawler.registry.spec import ExtractOverrides
 
-    body_selector: str | None = None  # CSS selector of the body container
-    drop_selectors: list[str] = field(default_factory=list)
+__all__ = ["ExtractOverrides", "ExtractedArticle"]
 
 
 @dataclass

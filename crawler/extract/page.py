@@ -15,7 +15,8 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from crawler.extract.text import _clean_ws, _CTRL_RE, _SURROGATE_RE
+from crawler.extract.text import _clean_ws, _SURROGATE_RE
+from newsagg.text import strip_control
 
 LOG = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def _parse(html: Any) -> HtmlElement | None:
     if len(html) > MAX_HTML_CHARS:
         html = html[:MAX_HTML_CHARS]
     # NULs, control characters and lone surrogates (bad decoding upstream) break libxml2
-    html = _SURROGATE_RE.sub("\ufffd", _CTRL_RE.sub("", html))
+    html = _SURROGATE_RE.sub("\ufffd", strip_control(html))
     if not html.strip():
         return None
     tree = _load(html)

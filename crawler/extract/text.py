@@ -6,16 +6,17 @@ import html as htmllib
 import re
 from typing import Any
 
+from newsagg.text import strip_control
+
 _WS_RE = re.compile(r"\s+")
 _TOKEN_RE = re.compile(r"\w+")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def _clean_ws(text: str | None) -> str:
     if not text:
         return ""
-    return _WS_RE.sub(" ", _CTRL_RE.sub("", str(text))).strip()
+    return _WS_RE.sub(" ", strip_control(str(text))).strip()
 
 
 def _tokens(text: str) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from crawler.extract import ExtractOverrides
 from crawler.registry import SourceSpec
 from crawler.sources.discover import article_candidates, find_feeds, read_homepage, site_root
 from crawler.sources.documents import DocumentReport, read_document
@@ -55,9 +54,8 @@ async def check_source(fetcher: Fetcher, spec: SourceSpec, settings: Settings) -
             result.documents.append(await read_document(fetcher, url, "sitemap", "robots", **kw))
     await _find_replacements(fetcher, spec, settings, result)
     working = [d for d in result.documents if d.ok]
-    overrides = ExtractOverrides(spec.extract.body_selector, list(spec.extract.drop_selectors))
     result.sample = await sample_article(
-        fetcher, article_candidates(working, spec), timezone=spec.timezone, overrides=overrides,
+        fetcher, article_candidates(working, spec), timezone=spec.timezone, overrides=spec.extract,
         min_words=settings.crawl.min_body_words, attempts=settings.sources.sample_attempts)
     result.verdict, result.reasons = judge(result.documents, result.sample, result.replacements)
     return result

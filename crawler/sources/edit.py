@@ -6,24 +6,14 @@ replaced atomically, so a failed edit leaves the registry as it was.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import tomlkit
 
 from crawler.registry import Registry, SourceSpec
+from crawler.registry.writing import entry_of, source_table, write_atomically
 
-FIELD_ORDER = ("name", "title", "homepage", "language", "timezone", "feeds", "sitemaps", "robots_sitemaps",
-               "allowed_domains", "topics", "url_pattern", "verified", "verified_on")
-
-
-def entry_of(spec: SourceSpec) -> dict:
-    """The registry fields of a source, in the registry's usual order (extraction overrides only if set)."""
-    data = spec.model_dump(exclude_none=True)
-    entry = {key: data[key] for key in FIELD_ORDER if key in data}
-    if extract := spec.extract.model_dump(exclude_defaults=True):
-        entry["extract"] = extract
-    return entry
+__all__ = ["append_source", "entry_of", "update_sources"]
 
 
 def append_source(path: Path, spec: SourceSpec, comment: str = "") -> None:
@@ -33,11 +23,9 @@ def append_source(path: Path, spec: SourceSpec, comment: str = "") -> None:
     if tables is None:
         tables = tomlkit.aot()
         doc.append("source", tables)
-    table = tomlkit.table()
+    table = source_table(spec)
     if comment:
         table.comment(comment)
-    for key, value in entry_of(spec).items():
-        table[key] = value
     tables.append(table)
     _write(path, doc)
 
@@ -64,11 +52,5 @@ def _read(path: Path) -> tomlkit.TOMLDocument:
 
 
 def _write(path: Path, doc: tomlkit.TOMLDocument) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
-    try:
-        Registry.load(tmp)  # never replace a valid registry with one the crawler would refuse
-    except Exception:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, path)
+    # never replace a valid registry with one the crawler would refuse
+    write_atomically(path, tomlkit.dumps(doc), check=Registry.load)

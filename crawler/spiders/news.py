@@ -15,7 +15,7 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from crawler.discovery import BadDocument, Discovered, HostileXml, inflate, parse_feed, parse_sitemap
-from crawler.extract import ExtractOverrides, extract_article
+from crawler.extract import extract_article
 from crawler.failures import failure_reason, retry_after_of
 from crawler.items import ArticleItem
 from crawler.pipelines import MAX_URL
@@ -193,9 +193,9 @@ class NewsSpider(scrapy.Spider):
             record_failure(self.crawler, "empty_body", _discovered_url(response.request), source=source.name)
             return
         html = decode_html(response)
-        overrides = ExtractOverrides(source.extract.body_selector, list(source.extract.drop_selectors))
         try:
-            extracted = extract_article(html, response.url, default_timezone=source.timezone, overrides=overrides)
+            extracted = extract_article(html, response.url, default_timezone=source.timezone,
+                                        overrides=source.extract)
         except Exception as exc:  # noqa: BLE001 — one odd page must never end the crawl
             self.logger.exception("extraction failed for %s", url)
             record_skip(self.crawler, "extract_error", url, repr(exc)[:200], source=source.name)
