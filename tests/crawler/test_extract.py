@@ -413,11 +413,15 @@ def test_clean_authors(raw: list[str], expected: list[str]) -> None:
 
 
 def test_empty_and_non_html_inputs_do_not_raise() -> None:
-    for html in ("", "   ", None, b"", b"\x00\x01\x02", "plain text, no markup", "<", "<html></html>"):
+    for html in ("", "   ", None, b"", b"\x00\x01\x02", "<html></html>"):
         a = extract_article(html, "https://x.test/a")  # type: ignore[arg-type]
         assert isinstance(a, ExtractedArticle)
-        assert a.body == "" or isinstance(a.body, str)
+        # nothing to extract: empty fields (strings, not None), no control characters echoed back
+        assert (a.title, a.body, a.summary, a.authors, a.published) == ("", "", "", [], None), (html, a)
         assert a.is_article is False
+    for text in ("plain text, no markup", "<"):  # text without markup is kept as text, never taken for an article
+        plain = extract_article(text, "https://x.test/a")
+        assert (plain.title, plain.body, plain.is_article) == ("", text, False)
     assert extract_body("") == ""
     assert extract_body(None) == ""  # type: ignore[arg-type]
 

@@ -23,7 +23,9 @@ BENCHMARK_FILE = REPO_ROOT / "benchmarks" / "extraction.py"
 F1_FLOOR = 0.979
 PRECISION_FLOOR = 0.975
 RECALL_FLOOR = 0.980
-MAX_MS_PER_PAGE = 150  # ours, single core; typical is ~25 ms
+# Time of ours over trafilatura's own on the same pages, page by page in the same run (so machine load cancels
+# out): measured 0.87-0.88 on the 102 dev pages. A slowdown of ours by 2.3x or more fails.
+MAX_TIME_RATIO = 2.0
 
 
 def _load_benchmark():
@@ -80,7 +82,9 @@ def test_extraction_quality_gate(bench, results) -> None:
     assert ours.recall >= RECALL_FLOOR, summary
 
 
-def test_extraction_speed(results) -> None:
+def test_extraction_is_not_slower_than_trafilatura_by_much(results) -> None:
     out, _ = results
-    ms = 1000 * sum(r.ours_seconds for r in out) / len(out)
-    assert ms < MAX_MS_PER_PAGE, f"{ms:.1f} ms per page"
+    ours, base = sum(r.ours_seconds for r in out), sum(r.baseline_seconds for r in out)
+    summary = f"ours {1000 * ours / len(out):.1f} ms/page, trafilatura {1000 * base / len(out):.1f} ms/page"
+    print(summary)
+    assert ours <= MAX_TIME_RATIO * base, summary
