@@ -7,7 +7,7 @@ CachingHostnameResolver with a filter: every address the system resolver returns
 address; only those are cached (for the crawl, as Scrapy does), so a later answer cannot swap them. Lookups run in
 the reactor's thread pool (Twisted's getaddrinfo resolver), never on the reactor thread. A host whose every
 address was refused is remembered in `refused_hosts`, for PrivateAddressMiddleware to report and to refuse its
-retries and redirects at once. With NEWSAGG_ALLOW_PRIVATE_HOSTS (demo sites, tests) nothing is filtered.
+retries and redirects at once. With crawl.allow_private_hosts (demo sites, tests) nothing is filtered.
 """
 
 from __future__ import annotations
