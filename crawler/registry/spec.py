@@ -111,7 +111,6 @@ class SourceSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)  # typos like `feed =` must fail, not vanish
     name: str = Field(pattern=_NAME_RE.pattern)
-    # no control characters: they would make the exported OPML invalid XML
     title: Annotated[str, AfterValidator(_check_title)]
     homepage: Url
     language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
