@@ -5,7 +5,6 @@ Everything else (FAISS index, stories) is derived from it and can be rebuilt fro
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
