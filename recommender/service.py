@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from filelock import FileLock
+
 from newsagg.config import Settings, get_settings
 from newsagg.store import Store
 from newsagg.urls import canonical_url
