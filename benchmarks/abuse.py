@@ -60,16 +60,15 @@ def build_data(data: Path, n: int) -> None:
     fill_heavy_store(store, n)
     info = Embedder(EmbeddingSettings()).info
     rng = np.random.default_rng(3)
-    with store.session() as s:
-        rows = s.execute(select(Article.id, Article.title, Article.body).order_by(Article.id)).all()
-    ids = np.asarray([r.id for r in rows], dtype=np.int64)
+    rows = [(aid, title, body) for page in store.iter_texts() for aid, title, _, body, *_ in page]
+    ids = np.asarray([aid for aid, _, _ in rows], dtype=np.int64)
     vectors = rng.standard_normal((len(rows), info.dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     lead = settings.embedding.lead_words
     with store.engine.begin() as conn:
         conn.execute(insert(Embedding.__table__), [
-            {"article_id": r.id, "model": info.key, "text_hash": text_hash(article_text(r.title, r.body, lead)),
-             "vector": v.astype("<f4").tobytes()} for r, v in zip(rows, vectors)])
+            {"article_id": aid, "model": info.key, "text_hash": text_hash(article_text(title, body, lead)),
+             "vector": v.astype("<f4").tobytes()} for (aid, title, body), v in zip(rows, vectors)])
     VectorIndex.build(info.key, ids, vectors, settings.index).save(data / "index")
     store.close()
 

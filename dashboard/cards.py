@@ -12,6 +12,7 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard.safe_text import md_escape, shorten
+from newsagg.refs import ArticleRef
 
 # Page scripts, relative to app.py (st.page_link / st.switch_page resolve them against the entry point).
 LATEST_PAGE = "views/latest.py"
@@ -32,6 +33,11 @@ def article_link(article_id: int, title: str, *, icon: str | None = None, bold: 
     st.page_link(ARTICLE_PAGE, label=label, icon=icon or "", help="", query_params={"article": str(article_id)})
 
 
+def outlet_link(ref: ArticleRef, *, icon: str | None = None) -> None:
+    """A link to an article labelled "outlet: title" (copies and story members, where the outlet is the point)."""
+    article_link(ref.article_id, f"{ref.source}: {ref.title}", icon=icon)
+
+
 def story_link(story_id: int, label: str) -> None:
     st.page_link(STORIES_PAGE, label=md_escape(label) or f"Story {story_id}", icon=":material/newspaper:",
                  help="", query_params={"story": str(story_id)})
@@ -50,7 +56,7 @@ def tag_line(tags: Iterable[str], limit: int = 8) -> str | None:
 def article_card(a, *, extra: str | None = None, summary_chars: int = 320) -> None:
     """Title (link), source · date · tags, and the start of the summary, in a bordered box."""
     with st.container(border=True):
-        article_link(a.id, a.title, bold=True)
+        article_link(a.article_id, a.title, bold=True)
         meta_caption([a.source, fmt_time(a.published), "paywalled" if a.paywalled else None, extra,
                       tag_line(a.tags)])
         if a.summary:

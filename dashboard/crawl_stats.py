@@ -3,18 +3,15 @@ source's extraction health per run with the flags of crawler/health.py."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
 
 from crawler.health import FIELDS, HealthFlag, health_flags, share
 from dashboard.data import QUERY_TTL, store_for
 from newsagg.config import get_settings
-from newsagg.models import Article, Source
 
 
 @dataclass(frozen=True)
@@ -71,10 +68,7 @@ def crawl_health(db: str, run_limit: int = 50) -> CrawlHealth:
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def articles_per_day(db: str, by: str = "published") -> pd.DataFrame:
     """Columns day, source, articles: how many articles each source has per day (published or fetched)."""
-    column = Article.published_at if by == "published" else Article.fetched_at
-    with store_for(db).session() as s:
-        rows = s.execute(select(column, Source.name).join(Source, Article.source_id == Source.id)).all()
-    counts = Counter((when.date(), name) for when, name in rows if when is not None)
+    counts = store_for(db).daily_counts(by)
     frame = pd.DataFrame([(day, name, n) for (day, name), n in counts.items()],
                          columns=["day", "source", "articles"])
     return frame.sort_values(["day", "source"]).reset_index(drop=True)

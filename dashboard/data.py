@@ -7,15 +7,14 @@ argument so two stores (tests, a switched NEWSAGG_DATABASE_URL) never share an e
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import streamlit as st
-from sqlalchemy import select
 
 from newsagg.config import Settings, get_settings
 from newsagg.models import Article
+from newsagg.refs import ArticleRef
 from newsagg.store import ArticleFilter, Store
 from recommender.service import RelatedService, SearchHit, StoryInfo
 
@@ -24,12 +23,9 @@ QUERY_TTL = 30
 
 
 @dataclass(frozen=True)
-class ArticleView:
-    id: int
-    url: str
-    title: str
-    source: str
-    published: datetime | None
+class ArticleView(ArticleRef):
+    """An article as the pages show it: its reference (id, URL, title, outlet, date) and the rest of its fields."""
+
     updated: datetime | None
     fetched: datetime | None
     authors: tuple[str, ...]
@@ -44,11 +40,9 @@ class ArticleView:
     @classmethod
     def of(cls, a: Article, with_body: bool = False) -> "ArticleView":
         return cls(
-            id=a.id, url=a.url, title=a.title or "", source=a.source_name, published=a.published_at,
-            updated=a.updated_at, fetched=a.fetched_at, authors=tuple(a.authors or ()), tags=tuple(a.tags or ()),
-            summary=a.summary or "", lead_image=a.lead_image, paywalled=bool(a.paywalled),
-            near_dup_group=a.near_dup_group, body=(a.body or "") if with_body else "",
-            entities=tuple(a.entities or ()),
+            **asdict(ArticleRef.of(a)), updated=a.updated_at, fetched=a.fetched_at, authors=tuple(a.authors or ()),
+            tags=tuple(a.tags or ()), summary=a.summary or "", lead_image=a.lead_image, paywalled=bool(a.paywalled),
+            near_dup_group=a.near_dup_group, body=(a.body or "") if with_body else "", entities=tuple(a.entities or ()),
         )
 
 
@@ -112,10 +106,7 @@ def source_names(db: str) -> list[str]:
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def popular_tags(db: str, window: int = 2000, top: int = 60) -> list[str]:
     """The most used tags among the newest `window` articles (the tag filter's choices)."""
-    with store_for(db).session() as s:
-        rows = s.scalars(select(Article.tags).order_by(Article.id.desc()).limit(window)).all()
-    counts = Counter(t for tags in rows for t in (tags or ()))
-    return [t for t, _ in counts.most_common(top)]
+    return [t for t, _ in store_for(db).tag_counts(newest=window).most_common(top)]
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)

@@ -1,4 +1,4 @@
-"""The article map: stored embeddings (`embeddings` table, the service's model) projected to 2-D with PCA."""
+"""The article map: stored embeddings (the service's model) projected to 2-D with PCA."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 from sklearn.decomposition import PCA
-from sqlalchemy import select
 
+from dashboard import data
 from dashboard.data import QUERY_TTL, store_for
 from dashboard.safe_text import hover_escape
-from newsagg.models import Article, ArticleStory, Embedding, Source, Story
+from newsagg.store import ArticleFilter
 
 NO_STORY = "(no story)"
 OTHER_TAG = "(other)"
@@ -38,38 +38,28 @@ def colour_tags(tag_lists: list[list[str]]) -> list[str]:
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Projecting the embeddings …")
 def article_map(db: str, model_key: str, limit: int) -> ArticleMap | None:
-    """The newest `limit` embedded articles in 2-D; None when fewer than three are embedded."""
-    with store_for(db).session() as s:
-        rows = s.execute(
-            select(Embedding.article_id, Embedding.vector, Article.title, Article.tags, Article.published_at,
-                   Source.name)
-            .join(Article, Article.id == Embedding.article_id)
-            .join(Source, Source.id == Article.source_id)
-            .where(Embedding.model == model_key)
-            .order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
-            .limit(limit)
-        ).all()
-        story_rows = s.execute(
-            select(ArticleStory.article_id, Story.id, Story.label)
-            .join(Story, Story.id == ArticleStory.story_id)
-            .where(Story.size >= 2)
-        ).all()
-    stories = {aid: f"{hover_escape(label, 50)} (#{sid})" for aid, sid, label in story_rows}
-    if len(rows) < 3:
+    """The newest `limit` embedded articles in 2-D; None when fewer than three are embedded.
+
+    Vectors and stories come from the shared service (whose model `model_key` names, for the cache), the titles,
+    tags and dates from the store."""
+    service = data.service()
+    vectors = dict(service.newest_vectors(limit))
+    articles = store_for(db).list_articles(ArticleFilter(ids=list(vectors), limit=len(vectors)))
+    if len(articles) < 3:
         return None
-    vectors = np.vstack([np.frombuffer(r.vector, dtype="<f4") for r in rows])
+    stories = {aid: f"{hover_escape(label, 50)} (#{sid})" for aid, (sid, label) in service.story_labels().items()}
     pca = PCA(n_components=2, random_state=0)
-    xy = pca.fit_transform(vectors)
+    xy = pca.fit_transform(np.vstack([vectors[a.id] for a in articles]))
     points = pd.DataFrame(
         {
-            "article_id": [r.article_id for r in rows],
+            "article_id": [a.id for a in articles],
             "x": xy[:, 0],
             "y": xy[:, 1],
-            "title": [hover_escape(r.title) for r in rows],
-            "source": [r.name for r in rows],
-            "tag": [hover_escape(t) for t in colour_tags([list(r.tags or ()) for r in rows])],
-            "story": [stories.get(r.article_id, NO_STORY) for r in rows],
-            "published": [r.published_at for r in rows],
+            "title": [hover_escape(a.title) for a in articles],
+            "source": [a.source_name for a in articles],
+            "tag": [hover_escape(t) for t in colour_tags([list(a.tags or ()) for a in articles])],
+            "story": [stories.get(a.id, NO_STORY) for a in articles],
+            "published": [a.published_at for a in articles],
         }
     )
     ratio = pca.explained_variance_ratio_

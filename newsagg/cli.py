@@ -154,14 +154,16 @@ def index(
 def prune(yes: bool = typer.Option(False, "--yes", help="Remove them (default: only count what would go).")) -> None:
     """Drop what is past its retention (`[retention]` settings): old seen-set rows, crawl runs, raw HTML, and the
     vectors of embedding models no longer configured. A dry run unless --yes."""
-    from newsagg.retention import prune as prune_store, targets
+    from newsagg.retention import targets
     from newsagg.store import Store
     from recommender.embed import Embedder, EmbedderInfo
+    from recommender.vectors import retired_vectors
 
     settings = get_settings()
     embedding = settings.embedding
     current = EmbedderInfo(embedding.model, Embedder(embedding).backend, 0).key  # the model itself is not loaded
-    counts = prune_store(Store.from_settings(settings), targets(settings.retention, [current]), apply=yes)
+    plan = [*targets(settings.retention), *retired_vectors(settings.retention, [current])]
+    counts = Store.from_settings(settings).prune(plan, apply=yes)
     table = Table("what", "rows", title="pruned" if yes else "would prune (dry run: pass --yes to remove them)")
     for name, count in counts.items():
         table.add_row(name, str(count))

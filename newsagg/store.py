@@ -5,12 +5,12 @@ Everything else (FAISS index, stories) is derived from it and can be rebuilt fro
 
 from __future__ import annotations
 
-import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import String, cast, create_engine, delete, event, exists, func, literal, or_, select, update
@@ -32,6 +32,7 @@ from newsagg.models import (
     SourceHealth,
     utcnow,
 )
+from newsagg.refs import ArticleRef
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -66,6 +67,17 @@ class ExportRecord:
     article: Article
     story_id: int | None
     copies: list[tuple[int, str, str]]  # (article id, url, source name)
+
+
+@dataclass(frozen=True)
+class PruneTarget:
+    """One kind of row past its retention (`Store.prune`): which table, which rows, and whether they go or only
+    lose a column. The owner of the table says which rows (newsagg/retention.py, recommender/vectors.py)."""
+
+    name: str
+    entity: type
+    condition: object
+    clear_column: str | None = None  # None: delete the rows; else set this column to NULL
 
 
 @dataclass(frozen=True)
@@ -241,6 +253,20 @@ class Store:
             stmt = select(Article).options(*WITHOUT_RAW).where(Article.id.in_(list(ids)))
             return {a.id: a for a in s.scalars(stmt)}
 
+    def article_refs(self, ids: Sequence[int], batch: int = 500) -> dict[int, ArticleRef]:
+        """id → reference of these articles (five columns read, not the rows)."""
+        ids, out = list(ids), {}
+        cols = select(Article.id, Article.url, Article.title, Source.name, Article.published_at).join(Source)
+        for i in range(0, len(ids), batch):
+            with self.session() as s:
+                out.update((r[0], ArticleRef(*r)) for r in s.execute(cols.where(Article.id.in_(ids[i : i + batch]))))
+        return out
+
+    def article_ids(self) -> set[int]:
+        """The id of every stored article."""
+        with self.session() as s:
+            return set(s.scalars(select(Article.id)))
+
     def article_by_hash(self, content_hash: str) -> Article | None:
         with self.session() as s:
             return s.scalar(select(Article).where(Article.content_hash == content_hash).limit(1))
@@ -272,6 +298,19 @@ class Store:
             yield from s.execute(
                 select(Article.id, Article.near_dup_group, Article.minhash).where(Article.minhash.is_not(None))
             ).tuples()
+
+    def tag_counts(self, newest: int) -> Counter[str]:
+        """How many of the newest `newest` articles (by id) carry each tag."""
+        with self.session() as s:
+            rows = s.scalars(select(Article.tags).order_by(Article.id.desc()).limit(newest)).all()
+        return Counter(t for tags in rows for t in (tags or ()))
+
+    def daily_counts(self, by: str = "published") -> Counter[tuple[date, str]]:
+        """(day, source name) → articles, by publication day (`by="published"`) or by fetch day; undated left out."""
+        column = Article.published_at if by == "published" else Article.fetched_at
+        with self.session() as s:
+            rows = s.execute(select(column, Source.name).join(Source, Article.source_id == Source.id))
+            return Counter((when.date(), name) for when, name in rows if when is not None)
 
     def list_articles(self, flt: ArticleFilter) -> list[Article]:
         """Newest first, filtered; listing columns only (no body, raw HTML or MinHash), at most `flt.limit` rows."""
@@ -385,6 +424,20 @@ class Store:
             for aid, tags, entities, relevance in updates:
                 s.execute(update(Article).where(Article.id == aid)
                           .values(tags=tags, entities=entities, relevance=relevance))
+
+    def prune(self, plan: Sequence[PruneTarget], *, apply: bool) -> dict[str, int]:
+        """Rows each target matches; with `apply`, removed (one transaction: all of it or nothing)."""
+        counts: dict[str, int] = {}
+        with self.session() as s:
+            for target in plan:
+                counts[target.name] = s.scalar(select(func.count()).select_from(target.entity).where(target.condition))
+                if not apply or not counts[target.name]:
+                    continue
+                if target.clear_column is None:
+                    s.execute(delete(target.entity).where(target.condition))
+                else:
+                    s.execute(update(target.entity).where(target.condition).values({target.clear_column: None}))
+        return counts
 
     # ---- the seen-URL set ----------------------------------------------------------------------------
     def seen(self, urls: Sequence[str]) -> set[str]:

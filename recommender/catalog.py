@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from newsagg.config import RelatedSettings
 from newsagg.models import Article
+from newsagg.refs import ArticleRef
 from recommender.lexical import (
     HashedTfidf, entity_tokens, extract_entities, identity_analyzer, row_cosines, word_analyzer,
 )
@@ -114,6 +115,11 @@ class Catalog:
     def row(self, article_id: int) -> int | None:
         r = self.pos.get(article_id)
         return r if r is not None and self.alive[r] else None
+
+    def ref(self, row: int) -> ArticleRef:
+        """The article at `row` as result lists name it."""
+        m = self.meta[row]
+        return ArticleRef(m.article_id, m.url, m.title, m.source, m.published)
 
     def alive_ids(self) -> set[int]:
         return {m.article_id for m, a in zip(self.meta, self.alive) if a}

@@ -11,36 +11,24 @@ sides; same-topic intruders in the top 5 (hard5) 0.026 / 0.042 → 0.018 / 0.024
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from newsagg.config import RelatedSettings
+from newsagg.refs import ArticleRef
 from recommender.catalog import ArticleMeta, Catalog, QueryFeatures
 from recommender.index import VectorIndex
 from recommender.word_index import WordIndex
 
 
 @dataclass(frozen=True)
-class AlsoIn:
-    """A copy of a result elsewhere (same near-duplicate group)."""
+class RelatedItem(ArticleRef):
+    """A related article: its reference, score, reason, and its copies elsewhere (same near-duplicate group)."""
 
-    article_id: int
-    url: str
-    source: str
-
-
-@dataclass(frozen=True)
-class RelatedItem:
-    article_id: int
-    url: str
-    title: str
-    source: str
-    published: datetime | None
     score: float
     reason: str
-    also_in: list[AlsoIn] = field(default_factory=list)
+    also_in: list[ArticleRef] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,8 +110,8 @@ class RelatedRanker:
         limit = s.limit if limit is None else limit
         min_score = s.min_score if min_score is None else min_score
         cap = s.per_source_cap if per_source_cap is None else per_source_cap
-        shown: list[tuple[Scored, ArticleMeta, list[AlsoIn]]] = []
-        by_group: dict[int, list[AlsoIn]] = {}
+        shown: list[tuple[Scored, ArticleMeta, list[ArticleRef]]] = []
+        by_group: dict[int, list[ArticleRef]] = {}
         per_source: dict[str, int] = {}
         for item in scored:
             if item.direct < min_score:
@@ -132,7 +120,7 @@ class RelatedRanker:
             group = meta.group if meta.group is not None else -meta.article_id
             if group in by_group:
                 # A copy of something already shown: not a separate result, an "also in" of it.
-                by_group[group].append(AlsoIn(meta.article_id, meta.url, meta.source))
+                by_group[group].append(catalog.ref(item.row))
                 continue
             if len(shown) >= limit:
                 continue  # keep scanning only to collect copies of what is shown
@@ -142,16 +130,8 @@ class RelatedRanker:
             by_group[group] = []
             shown.append((item, meta, by_group[group]))
         return [
-            RelatedItem(
-                article_id=m.article_id,
-                url=m.url,
-                title=m.title,
-                source=m.source,
-                published=m.published,
-                score=round(item.score, 4),
-                reason=reason(query_entities, query_tags, m),
-                also_in=also,
-            )
+            RelatedItem(**asdict(catalog.ref(item.row)), score=round(item.score, 4),
+                        reason=reason(query_entities, query_tags, m), also_in=also)
             for item, m, also in shown
         ]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from newsagg.refs import ArticleRef
 from recommender.catalog import Catalog
 from recommender.index import VectorIndex
 from recommender.word_index import WordIndex
@@ -16,12 +16,9 @@ RRF_K = 60  # reciprocal-rank-fusion constant (Cormack et al.): damps the head o
 
 
 @dataclass(frozen=True)
-class SearchHit:
-    article_id: int
-    url: str
-    title: str
-    source: str
-    published: datetime | None
+class SearchHit(ArticleRef):
+    """A search result: the article's reference, its score in the ranking that found it, and that ranking."""
+
     score: float
     mode: str
 
@@ -60,7 +57,7 @@ def to_hits(catalog: Catalog, ranking: list[tuple[int, float]], mode: str, limit
         if group in groups:
             continue
         groups.add(group)
-        out.append(SearchHit(m.article_id, m.url, m.title, m.source, m.published, round(score, 4), mode))
+        out.append(SearchHit(**asdict(catalog.ref(row)), score=round(score, 4), mode=mode))
         if len(out) >= limit:
             break
     return out

@@ -17,26 +17,22 @@ from pathlib import Path
 
 import numpy as np
 from filelock import FileLock
-from sqlalchemy import select
 
 from newsagg.config import Settings, get_settings
-from newsagg.models import Article
 from newsagg.store import Store
 from newsagg.urls import canonical_url
 from recommender.catalog import Catalog
 from recommender.catalog_files import CatalogFiles
 from recommender.embed import Embedder, article_text
 from recommender.index import VectorIndex, choose_kind, load_latest, snapshot_version
-from recommender.related import AlsoIn, RelatedItem, RelatedRanker, Scored
+from recommender.related import RelatedItem, RelatedRanker, Scored
 from recommender.related_lists import RelatedListStore, ranked_lists
 from recommender.search import MODES, SearchHit, fuse_rankings, keyword_ranking, semantic_ranking, to_hits
-from recommender.stories import StoryArticle, StoryBook, StoryInfo
+from recommender.stories import StoryBook, StoryInfo
 from recommender.vectors import VectorRepository
 from recommender.word_index import WordIndex
 
-__all__ = [
-    "AlsoIn", "RelatedItem", "RelatedService", "SearchHit", "StoryArticle", "StoryInfo", "UpdateStats",
-]
+__all__ = ["RelatedItem", "RelatedService", "SearchHit", "StoryInfo", "UpdateStats"]
 log = logging.getLogger(__name__)
 
 
@@ -212,8 +208,7 @@ class RelatedService:
             return UpdateStats(**stats, total=len(self._index), seconds=round(time.perf_counter() - t0, 3))
 
     def _update(self, catalog: Catalog, index: VectorIndex) -> dict:
-        with self.store.session() as s:
-            store_ids = set(s.scalars(select(Article.id)))
+        store_ids = self.store.article_ids()
         indexed = index.ids()
         gone = sorted(indexed - store_ids)
         new = sorted(store_ids - indexed)
@@ -386,6 +381,14 @@ class RelatedService:
     def story_assignments(self) -> dict[int, int]:
         """article id → story id, for every assigned article (benchmarks, exports)."""
         return self.stories_book.assignments()
+
+    def story_labels(self, min_size: int = 2) -> dict[int, tuple[int, str]]:
+        """article id → (story id, label) of every member of a story of at least `min_size` articles (the map)."""
+        return self.stories_book.repo.labels(min_size)
+
+    def newest_vectors(self, limit: int) -> list[tuple[int, np.ndarray]]:
+        """(article id, stored vector of this model) of the `limit` newest embedded articles, newest first."""
+        return self.vectors.newest(limit)
 
     def index_info(self) -> dict:
         catalog, index = self._ensure()

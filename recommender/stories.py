@@ -22,21 +22,13 @@ from datetime import datetime
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
-from sqlalchemy import delete, func, select
 
 from newsagg.config import RelatedSettings
-from newsagg.models import ArticleStory, Story, utcnow
+from newsagg.models import Story, utcnow
+from newsagg.refs import ArticleRef
 from newsagg.store import Store
 from recommender.catalog import Catalog, to_days
-
-
-@dataclass(frozen=True)
-class StoryArticle:
-    article_id: int
-    url: str
-    title: str
-    source: str
-    published: datetime | None
+from recommender.story_repository import StoryDraft, StoryRepository
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,7 @@ class StoryInfo:
     size: int
     first_seen: datetime | None
     last_seen: datetime | None
-    articles: list[StoryArticle] = field(default_factory=list)
+    articles: list[ArticleRef] = field(default_factory=list)
 
 
 def apart_pairs(catalog: Catalog, rows: np.ndarray, settings: RelatedSettings) -> np.ndarray:
@@ -127,11 +119,12 @@ def central_row(catalog: Catalog, rows: np.ndarray) -> int:
 
 
 class StoryBook:
-    """Assigns stories in the store (tables `stories`, `article_stories`)."""
+    """Decides the stories (which articles, which id, which label); `StoryRepository` keeps them."""
 
     def __init__(self, store: Store, settings: RelatedSettings):
         self.store = store
         self.settings = settings
+        self.repo = StoryRepository(store)
 
     def window_rows(self, catalog: Catalog, new_ids: Sequence[int]) -> tuple[np.ndarray, dict[int, int]]:
         """New articles, the recent ones, and every member of the stories those belong to (open stories are
@@ -150,8 +143,8 @@ class StoryBook:
         budget = max(0, self.settings.story_window_max - len(new_rows))
         recent = recent[len(recent) - budget :] if budget else recent[:0]
         rows = np.unique(np.concatenate([recent, new_rows]))
-        current = self._assignments_where(ArticleStory.article_id, {catalog.meta[r].article_id for r in rows})
-        members = self._assignments_where(ArticleStory.story_id, set(current.values()))
+        current = self.repo.assignments_of_articles({catalog.meta[r].article_id for r in rows})
+        members = self.repo.assignments_in_stories(set(current.values()))
         extra = [r for a in members if (r := catalog.row(a)) is not None and r <= new_rows.max()]
         rows = np.unique(np.concatenate([rows, np.asarray(extra, dtype=np.int64)]))
         if len(rows) > self.settings.story_window_max:  # keep the new rows and the most recent others
@@ -161,117 +154,49 @@ class StoryBook:
         current.update({a: sid for a, sid in members.items() if catalog.row(a) in kept})
         return rows, current
 
-    def _assignments_where(self, column, values) -> dict[int, int]:
-        """article id → story id of the rows whose `column` (article or story id) is one of `values`."""
-        values, out = sorted(values), {}
-        with self.store.session() as s:
-            for i in range(0, len(values), 1000):
-                out.update(
-                    s.execute(
-                        select(ArticleStory.article_id, ArticleStory.story_id).where(column.in_(values[i : i + 1000]))
-                    ).all()  # a Result has .keys(): dict.update() would take it for a mapping
-                )
-        return out
-
     def update(self, catalog: Catalog, new_ids: Sequence[int]) -> int:
         """Re-cluster the window and persist; returns the number of stories touched."""
         rows, current = self.window_rows(catalog, new_ids)
         if len(rows) == 0:
             return 0
-        clusters = cluster_rows(catalog, rows, self.settings)
-        ids_of = lambda rs: [catalog.meta[r].article_id for r in rs]  # noqa: E731
-        with self.store.session() as s:
-            taken: set[int] = set()
-            for members in sorted(clusters, key=len, reverse=True):
-                aids = ids_of(members)
-                votes = Counter(current[a] for a in aids if a in current)
-                story_id = next((sid for sid, _ in votes.most_common() if sid not in taken), None)
-                story = s.get(Story, story_id) if story_id else None
-                if story is None:
-                    story = Story(label="", size=0)
-                    s.add(story)
-                    s.flush()
-                taken.add(story.id)
-                label_row = central_row(catalog, members)
-                times = [t for r in members if (t := catalog.meta[r].published) is not None]
-                story.label = catalog.meta[label_row].title
-                story.label_article_id = catalog.meta[label_row].article_id
-                story.first_seen = min(times, default=story.first_seen or utcnow())
-                story.last_seen = max(times, default=story.last_seen or utcnow())
-                story.updated_at = utcnow()
-                moved = [a for a in aids if current.get(a) != story.id]
-                if moved:
-                    s.execute(delete(ArticleStory).where(ArticleStory.article_id.in_(moved)))
-                    s.add_all(ArticleStory(article_id=a, story_id=story.id) for a in moved)
-            s.flush()
-            self._refresh_sizes(s, set(current.values()) | taken)
-        return len(taken)
-
-    @staticmethod
-    def _refresh_sizes(s, story_ids: set[int]) -> None:
-        sizes = dict(
-            s.execute(
-                select(ArticleStory.story_id, func.count())
-                .where(ArticleStory.story_id.in_(list(story_ids)))
-                .group_by(ArticleStory.story_id)
-            ).all()
-        )
-        for sid in story_ids:
-            if sizes.get(sid, 0) == 0:
-                s.execute(delete(Story).where(Story.id == sid))  # emptied by a re-cluster
-            else:
-                story = s.get(Story, sid)
-                story.size = sizes[sid]
+        drafts: list[StoryDraft] = []
+        taken: set[int] = set()
+        for members in sorted(cluster_rows(catalog, rows, self.settings), key=len, reverse=True):
+            aids = [catalog.meta[r].article_id for r in members]
+            # a cluster keeps the id most of its members had, unless a bigger cluster kept that one already
+            votes = Counter(current[a] for a in aids if a in current)
+            story_id = next((sid for sid, _ in votes.most_common() if sid not in taken), None)
+            if story_id is not None:
+                taken.add(story_id)
+            label = catalog.meta[central_row(catalog, members)]
+            times = [t for r in members if (t := catalog.meta[r].published) is not None]
+            drafts.append(StoryDraft(story_id, label.title, label.article_id, min(times, default=None),
+                                     max(times, default=None), aids))
+        return len(self.repo.save(drafts, current))
 
     def clear(self) -> None:
-        with self.store.session() as s:
-            s.execute(delete(ArticleStory))
-            s.execute(delete(Story))
+        self.repo.clear()
 
     # ---- reading -------------------------------------------------------------------------------------
     def story_of(self, article_id: int) -> int | None:
-        with self.store.session() as s:
-            return s.scalar(select(ArticleStory.story_id).where(ArticleStory.article_id == article_id))
+        return self.repo.story_of(article_id)
 
     def assignments(self) -> dict[int, int]:
-        with self.store.session() as s:
-            return dict(s.execute(select(ArticleStory.article_id, ArticleStory.story_id)).all())
+        return self.repo.assignments()
 
     def info(self, story_id: int, catalog: Catalog | None = None) -> StoryInfo | None:
-        with self.store.session() as s:
-            story = s.get(Story, story_id)
-            if story is None:
-                return None
-            aids = list(s.scalars(select(ArticleStory.article_id).where(ArticleStory.story_id == story_id)))
-        return self._info(story, aids, catalog)
+        found = self.repo.get(story_id)
+        return self._info(*found, catalog) if found is not None else None
 
     def list(self, since: datetime | None = None, min_size: int = 2, limit: int = 50, catalog=None) -> list[StoryInfo]:
         """Most recently active stories first."""
-        stmt = select(Story).where(Story.size >= min_size)
-        if since is not None:
-            stmt = stmt.where(Story.last_seen >= since)
-        stmt = stmt.order_by(Story.last_seen.desc().nulls_last(), Story.size.desc(), Story.id.desc()).limit(limit)
-        with self.store.session() as s:
-            stories = list(s.scalars(stmt))
-            members: dict[int, list[int]] = {}
-            for aid, sid in s.execute(
-                select(ArticleStory.article_id, ArticleStory.story_id).where(
-                    ArticleStory.story_id.in_([st.id for st in stories])
-                )
-            ):
-                members.setdefault(sid, []).append(aid)
-        return [self._info(st, members.get(st.id, []), catalog) for st in stories]
+        return [self._info(story, aids, catalog) for story, aids in self.repo.recent(since, min_size, limit)]
 
     def _info(self, story: Story, aids: list[int], catalog: Catalog | None) -> StoryInfo:
-        arts = []
         if catalog is not None:
-            for aid in sorted(aids):
-                if (r := catalog.row(aid)) is not None:
-                    m = catalog.meta[r]
-                    arts.append(StoryArticle(m.article_id, m.url, m.title, m.source, m.published))
+            arts = [catalog.ref(r) for aid in sorted(aids) if (r := catalog.row(aid)) is not None]
         else:
-            for a in self.store.articles_by_ids(aids).values():
-                arts.append(StoryArticle(a.id, a.url, a.title, a.source_name, a.published_at))
+            arts = list(self.store.article_refs(aids).values())
         arts.sort(key=lambda a: (a.published is None, a.published or datetime.min, a.article_id))
         return StoryInfo(
             story.id, story.label, story.label_article_id, story.size, story.first_seen, story.last_seen, arts

@@ -1,4 +1,5 @@
-"""Stored embeddings (`embeddings` table): a rebuild re-embeds only articles whose text changed."""
+"""Stored embeddings (`embeddings` table; the only module that writes its SQL): a rebuild re-embeds only articles
+whose text changed."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from newsagg.config import RetentionSettings
 from newsagg.models import Article, Embedding
-from newsagg.store import Store
+from newsagg.store import PruneTarget, Store
 from recommender.embed import Embedder, article_text, text_hash
 
 log = logging.getLogger(__name__)
@@ -75,4 +77,25 @@ class VectorRepository:
 
     def stored_count(self) -> int:
         with self.store.session() as s:
-            return len(s.scalars(select(Embedding.article_id).where(Embedding.model == self.key)).all())
+            return s.scalar(select(func.count()).select_from(Embedding).where(Embedding.model == self.key)) or 0
+
+    def newest(self, limit: int) -> list[tuple[int, np.ndarray]]:
+        """(article id, vector) of the `limit` most recently published articles that have a vector of this model
+        (the article's date read in the join, for the order), newest first."""
+        with self.store.session() as s:
+            rows = s.execute(
+                select(Embedding.article_id, Embedding.vector)
+                .join(Article, Article.id == Embedding.article_id)
+                .where(Embedding.model == self.key)
+                .order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
+                .limit(limit)
+            ).all()
+        return [(aid, np.frombuffer(blob, dtype="<f4")) for aid, blob in rows]
+
+
+def retired_vectors(retention: RetentionSettings, current_models: Sequence[str]) -> list[PruneTarget]:
+    """The `Store.prune` target of vectors of models neither configured nor kept (none when that is off)."""
+    if not retention.retired_embeddings:
+        return []
+    keep = sorted({*current_models, *retention.keep_models})
+    return [PruneTarget("embeddings of retired models", Embedding, Embedding.model.not_in(keep))]

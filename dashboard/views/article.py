@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data
-from dashboard.cards import LATEST_PAGE, article_link, fmt_time, meta_caption, story_link, tag_line
+from dashboard.cards import LATEST_PAGE, article_link, fmt_time, meta_caption, outlet_link, story_link, tag_line
 from dashboard.safe_text import http_url, md_escape, paragraphs, parse_id
 
 STORY_PREVIEW = 6  # story members listed beside the article; the Stories page lists them all
@@ -43,7 +43,7 @@ def show_article(a: data.ArticleView) -> None:
 def show_related(a: data.ArticleView) -> None:
     st.subheader("Related articles", anchor=False)
     try:
-        items = data.service().related(a.id)
+        items = data.service().related(a.article_id)
     except (KeyError, ValueError) as exc:
         st.warning(f"Related articles are unavailable: {md_escape(str(exc))}")
         return
@@ -61,16 +61,16 @@ def show_related(a: data.ArticleView) -> None:
 
 def show_copies(db: str, a: data.ArticleView) -> None:
     st.subheader("Also in", anchor=False)
-    copies = data.copies_of(db, a.id, a.near_dup_group)
+    copies = data.copies_of(db, a.article_id, a.near_dup_group)
     if not copies:
         st.caption("No syndicated copies of this article.")
     for copy in copies:
-        article_link(copy.id, f"{copy.source}: {copy.title}", icon=":material/content_copy:")
+        outlet_link(copy, icon=":material/content_copy:")
 
 
 def show_story(a: data.ArticleView) -> None:
     st.subheader("Story", anchor=False)
-    info = data.service().story(a.id)
+    info = data.service().story(a.article_id)
     if info is None:
         st.caption("Not assigned to a story yet (stories are formed when the index is updated).")
         return
@@ -81,9 +81,9 @@ def show_story(a: data.ArticleView) -> None:
     outlets = sorted({m.source for m in info.articles})
     meta_caption([f"{info.size} articles", f"{len(outlets)} outlets",
                   f"{fmt_time(info.first_seen, False)} → {fmt_time(info.last_seen, False)}"])
-    others = [m for m in info.articles if m.article_id != a.id]
+    others = [m for m in info.articles if m.article_id != a.article_id]
     for member in others[:STORY_PREVIEW]:
-        article_link(member.article_id, f"{member.source}: {member.title}")
+        outlet_link(member)
     if len(others) > STORY_PREVIEW:
         st.caption(f"… and {len(others) - STORY_PREVIEW} more on the story page")
 
@@ -105,7 +105,7 @@ if article is None:
 
 # a link from one article to another opens the same page, and Streamlit then leaves the address bar as it was:
 # write the id back so the URL is always this article's deep link
-st.query_params["article"] = str(article.id)
+st.query_params["article"] = str(article.article_id)
 main, side = st.columns([3, 2], gap="large")
 with main:
     show_article(article)

@@ -116,7 +116,7 @@ def from_search(db: str, f: Filters, pager: dict) -> tuple[list, bool]:
 def pagination(pager: dict, shown: list, has_more: bool) -> None:
     def older():
         if pager["page"] + 1 == len(pager["cursors"]):
-            pager["cursors"].append(shown[-1][0].id)  # the store cursor: the last article of this page
+            pager["cursors"].append(shown[-1][0].article_id)  # the store cursor: the last article of this page
         pager["page"] += 1
 
     def newer():

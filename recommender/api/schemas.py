@@ -53,6 +53,8 @@ CleanStr = Annotated[str, AfterValidator(_encodable)]
 class Copy(BaseModel):
     """The same story elsewhere: a near-duplicate (syndicated) copy of an article."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from an ArticleRef (newsagg/refs.py)
+
     article_id: int
     url: str
     source: str
@@ -97,13 +99,20 @@ class ArticlePage(BaseModel):
     next_cursor: int | None = Field(description="Pass as `cursor` for the next (older) page; null on the last.")
 
 
-# ---- related ---------------------------------------------------------------------------------------
-class RelatedArticle(BaseModel):
+class ArticleRefOut(BaseModel):
+    """An article in a result list (related, search, a story's members): the service's ArticleRef, as JSON."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     article_id: int
     url: str
     title: str
     source: str
     published: datetime | None
+
+
+# ---- related ---------------------------------------------------------------------------------------
+class RelatedArticle(ArticleRefOut):
     score: float = Field(description="Fused similarity (embedding + words + names), 0..1.")
     reason: str = Field(description="What the two articles share, in words.")
     also_in: list[Copy] = Field(default_factory=list, description="Copies of this result, not listed separately.")
@@ -163,12 +172,7 @@ def draft_request_model(max_title: int, max_text: int, max_limit: int) -> type[D
 SearchMode = Literal["keyword", "semantic", "hybrid"]
 
 
-class SearchHitOut(BaseModel):
-    article_id: int
-    url: str
-    title: str
-    source: str
-    published: datetime | None
+class SearchHitOut(ArticleRefOut):
     score: float
 
 
@@ -179,15 +183,13 @@ class SearchResponse(IndexStamped):
 
 
 # ---- stories ---------------------------------------------------------------------------------------
-class StoryArticleOut(BaseModel):
-    article_id: int
-    url: str
-    title: str
-    source: str
-    published: datetime | None
+class StoryArticleOut(ArticleRefOut):
+    """A member of a story."""
 
 
 class StorySummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     story_id: int
     label: str = Field(description="Title of the story's most central article.")
     label_article_id: int | None

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from newsagg.config import RetentionSettings
 from newsagg.models import Article, CrawlRun, Embedding, SeenUrl, utcnow
-from newsagg.retention import prune, targets
+from newsagg.retention import targets
 from newsagg.store import Store
+from recommender.vectors import retired_vectors
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD = utcnow() - timedelta(days=400)
@@ -53,23 +54,24 @@ def table_counts(store: Store) -> dict[str, int]:
 def test_prune_counts_first_and_removes_only_when_applied(store):
     old_id, new_id = fill(store)
     before = table_counts(store)
-    plan = targets(RetentionSettings(), ["all-MiniLM-L6-v2"])
-    assert prune(store, plan, apply=False) == EXPECTED
+    plan = [*targets(RetentionSettings()), *retired_vectors(RetentionSettings(), ["all-MiniLM-L6-v2"])]
+    assert store.prune(plan, apply=False) == EXPECTED
     assert table_counts(store) == before  # a dry run changes nothing
-    assert prune(store, plan, apply=True) == EXPECTED
+    assert store.prune(plan, apply=True) == EXPECTED
     after = table_counts(store)
     assert after == {"seen": before["seen"] - 1, "runs": before["runs"] - 1, "raw": before["raw"] - 1,
                      "articles": before["articles"], "vectors": before["vectors"] - 1}
     assert store.get_article(old_id).raw_html is None and store.get_article(new_id).raw_html
     assert store.seen(["https://v.example/0", "https://v.example/offtopic-new"]) == {
         "https://v.example/0", "https://v.example/offtopic-new"}
-    assert prune(store, plan, apply=True) == dict.fromkeys(EXPECTED, 0)
+    assert store.prune(plan, apply=True) == dict.fromkeys(EXPECTED, 0)
 
 
 def test_zero_days_and_kept_models_keep_everything(store):
     fill(store)
     keep_all = RetentionSettings(seen_days=0, runs_days=0, raw_html_days=0, keep_models=["retired-model"])
-    assert prune(store, targets(keep_all, ["all-MiniLM-L6-v2"]), apply=True) == {"embeddings of retired models": 0}
+    plan = [*targets(keep_all), *retired_vectors(keep_all, ["all-MiniLM-L6-v2"])]
+    assert store.prune(plan, apply=True) == {"embeddings of retired models": 0}
 
 
 def test_the_prune_command_is_a_dry_run_unless_told_yes(tmp_path):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import inspect, text
 
 from newsagg.models import Article
+from newsagg.refs import ArticleRef
 from newsagg.store import ArticleFilter, DuplicateArticle, Store
 
 T0 = datetime(2024, 3, 28, 14, 40, tzinfo=timezone.utc)
@@ -110,6 +112,23 @@ def test_group_members_and_iteration(store):
     store.add_article(copy)
     assert [a.url for a in store.group_members(first)] == ["https://a.example/orig", "https://b.example/copy"]
     assert [a.url for a in store.iter_articles(batch=1)] == ["https://a.example/orig", "https://b.example/copy"]
+
+
+def test_reads_that_result_lists_and_the_dashboard_make_through_the_store(store):
+    """References (five columns, in batches), every id, tags of the newest articles, articles per day and source."""
+    later = T0 + timedelta(days=1)
+    a = store.add_article(make_article(store, "https://a.example/r1"))
+    b = store.add_article(make_article(store, "https://b.example/r2", "BYD Seal", source="autowire", published=None,
+                                       tags=("byd", "ev")))
+    c = store.add_article(make_article(store, "https://a.example/r3", "Later", published=later, tags=("ev",)))
+    assert store.article_refs([a, b, 10**9], batch=2) == {
+        a: ArticleRef(a, "https://a.example/r1", "Xiaomi SU7 launch", "voltwire", T0),
+        b: ArticleRef(b, "https://b.example/r2", "BYD Seal", "autowire", None)}
+    assert store.article_ids() == {a, b, c}
+    assert store.tag_counts(newest=2) == Counter({"ev": 2, "byd": 1})  # b and c, not a
+    assert store.daily_counts("published") == Counter({(T0.date(), "voltwire"): 1, (later.date(), "voltwire"): 1})
+    fetched = Counter((store.get_article(i).fetched_at.date(), store.get_article(i).source_name) for i in (a, b, c))
+    assert store.daily_counts("fetched") == fetched
 
 
 def test_the_id_of_a_deleted_newest_article_is_never_handed_out_again(store):
