@@ -48,12 +48,12 @@ def test_template_change_between_two_crawls_raises_the_flag(tmp_path, database_u
     with DemoSites() as sites:
         registry, _ = sites.write_files(tmp_path)
         for mode in ("feeds", "sitemaps"):  # the second crawl fetches the articles the feeds did not list
-            crawl = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry),
+            crawl = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry),
                                     "--quiet", "--discover", mode], env=env, capture_output=True, text=True,
                                    timeout=300)
             assert crawl.returncode == 0, crawl.stdout[-2000:] + crawl.stderr[-2000:]
             sites.redesigned.add("voltwire")
-    runs = subprocess.run([sys.executable, "-m", "newsagg.cli", "runs"], env={**env, "COLUMNS": "200"},
+    runs = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "runs"], env={**env, "COLUMNS": "200"},
                           capture_output=True, text=True, timeout=120)
     assert runs.returncode == 0, runs.stderr
     flagged = {line.split(":")[1].strip() for line in runs.stdout.splitlines() if line.startswith("health:")}

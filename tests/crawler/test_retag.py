@@ -55,7 +55,7 @@ def test_retag_command(tmp_path):
     ids = store_demo_articles(store, "xiaomi-yu7-launch")
     store.close()
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml")}
-    done = subprocess.run([sys.executable, "-m", "newsagg.cli", "retag"], env=env, cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "retag"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"{len(ids)} article(s) read, {len(ids)} changed" in done.stdout

@@ -26,7 +26,7 @@ REGISTRY_HEAD = "# my publishers — hand-written comment that must survive\n\n"
 def newsagg(*args: str, private: bool = True, timeout: float = 240) -> subprocess.CompletedProcess:
     env = local_crawl_env(NEWSAGG_CRAWL__RETRY_TIMES="0", COLUMNS="200",
                           **({} if private else {"NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS": "false"}))
-    return subprocess.run([sys.executable, "-m", "newsagg.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "newsagg.app.cli", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -204,7 +204,7 @@ def test_two_commands_add_demo_outlets_and_crawl_them(tmp_path):
         assert [s.name for s in added] == ["voltwire", "gigadrive-daily"]
         assert added.get("voltwire").feeds == [demo.url_for("voltwire", "/feed.xml")]
         assert added.get("gigadrive-daily").timezone == TIMEZONES["gigadrive"]
-        crawl = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--quiet"],
+        crawl = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry), "--quiet"],
                                env=local_crawl_env(NEWSAGG_DATABASE_URL=database), capture_output=True, text=True,
                                timeout=300)
         assert crawl.returncode == 0, crawl.stdout[-2000:] + crawl.stderr[-2000:]

@@ -51,7 +51,7 @@ def crawl_env(database_url: str, data_dir: Path) -> dict[str, str]:
 
 def newsagg_command() -> list[str]:
     script = Path(sys.executable).parent / "newsagg"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "newsagg.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "newsagg.app.cli"]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsagg.cli import INDEX_LOCK
+from newsagg.app.cli import INDEX_LOCK
 from newsagg.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def test_newsagg_index_waits_for_an_index_update_running_elsewhere(pg_database_u
     """Two machines, one PostgreSQL: nothing shared but the database (separate data dirs, so no file lock)."""
     store = Store(pg_database_url)
     with store.exclusive(INDEX_LOCK):  # the "other machine's" update in progress
-        proc = subprocess.Popen([sys.executable, "-m", "newsagg.cli", "index"], stdout=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "index"], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
                                 env=_env(NEWSAGG_DATABASE_URL=pg_database_url, NEWSAGG_DATA_DIR=str(tmp_path),
                                          NEWSAGG_CONFIG=str(tmp_path / "none.toml"), COLUMNS="200"))

@@ -177,7 +177,7 @@ def test_export_to_stdout(world):
 
 def run_cli(tmp_path, *args):
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml")}
-    return subprocess.run([sys.executable, "-m", "newsagg.cli", "export", *args], env=env, cwd=tmp_path,
+    return subprocess.run([sys.executable, "-m", "newsagg.app.cli", "export", *args], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
 
 

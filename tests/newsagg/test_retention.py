@@ -82,7 +82,7 @@ def test_the_prune_command_is_a_dry_run_unless_told_yes(tmp_path):
            "NEWSAGG_EMBEDDING__BACKEND": "torch"}  # its vectors are stored under the plain model name
 
     def run(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "newsagg.cli", "prune", *args], env=env, capture_output=True,
+        done = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "prune", *args], env=env, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -81,7 +81,7 @@ def test_a_pickle_payload_in_the_frontier_is_refused_not_run(redis_url, redis_cl
         env = local_crawl_env(NEWSAGG_DATABASE_URL=db, NEWSAGG_REDIS_URL=redis_url,
                               NEWSAGG_SCHEDULE__REDIS_PREFIX=prefix, NEWSAGG_SCHEDULE__RUN=run,
                               NEWSAGG_CRAWL__RETRY_TIMES="1")
-        proc = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry),
+        proc = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry),
                                "--sources", "circuitchassis", "--discover", "feeds", "--quiet"],
                               env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -31,7 +31,7 @@ def crawl_delay(outlet: str) -> float:
 
 def start_workers(n: int, registry: Path, env: dict, tmp_path: Path) -> list[subprocess.Popen]:
     """n `newsagg crawl` processes of one group: they join the group's current run in Redis."""
-    argv = [PY, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--group", "demo", "--quiet"]
+    argv = [PY, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry), "--group", "demo", "--quiet"]
     return [subprocess.Popen(argv, env=env, stdout=open(tmp_path / f"worker{i}.log", "w"),  # noqa: SIM115
                              stderr=subprocess.STDOUT) for i in range(n)]
 
@@ -77,7 +77,7 @@ def test_three_workers_share_the_frontier_and_each_sites_pace(setup, tmp_path, r
     env = {**env, "NEWSAGG_SCHEDULE__GROUPS": group, "NEWSAGG_SCHEDULE__INDEX_AFTER_CRAWL": "false",
            "NEWSAGG_DATA_DIR": str(tmp_path)}
     with open(tmp_path / "worker-all.log", "w") as log:
-        scheduler = subprocess.run([PY, "-m", "newsagg.cli", "schedule", "--once"], env=env, stdout=log,
+        scheduler = subprocess.run([PY, "-m", "newsagg.app.cli", "schedule", "--once"], env=env, stdout=log,
                                    stderr=subprocess.STDOUT, timeout=240)
     assert scheduler.returncode == 0, logs(tmp_path)
     assert_each_stored_once(store, wanted)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from newsagg.config import ScheduleGroup, Settings
 from newsagg.models import CrawlRun
-from newsagg.schedule import Scheduler
+from newsagg.app.schedule import Scheduler
 from newsagg.store import Store
 
 PY = sys.executable
@@ -44,7 +44,7 @@ def test_crawl_children_die_with_a_killed_scheduler(slow_sites, tmp_path):
     config = tmp_path / "newsagg.toml"
     config.write_text(f'data_dir = "{tmp_path}"\n[schedule]\nindex_after_crawl = false\n'
                       f'[[schedule.groups]]\nname = "orphan"\nevery = "1h"\nregistry = "{registry}"\n')
-    scheduler = subprocess.Popen([PY, "-m", "newsagg.cli", "schedule"], env=crawl_env(db, NEWSAGG_CONFIG=str(config)),
+    scheduler = subprocess.Popen([PY, "-m", "newsagg.app.cli", "schedule"], env=crawl_env(db, NEWSAGG_CONFIG=str(config)),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: store.count_articles() >= 3, timeout=90, what="a crawl under way")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from newsagg.config import ScheduleGroup, Settings
 from newsagg.demo.server import FEED_PATHS
 from newsagg.models import CrawlRun
-from newsagg.schedule import FileGroupLock, Scheduler, close_dead_runs, worker_name
+from newsagg.app.schedule import FileGroupLock, Scheduler, close_dead_runs, worker_name
 from newsagg.store import Store
 
 PY = sys.executable
@@ -51,7 +51,7 @@ def write_config(tmp_path: Path, registry: Path, group: str, extra: str = "") ->
 
 def start_scheduler(tmp_path: Path, env: dict, *args: str) -> subprocess.Popen:
     log = open(tmp_path / "scheduler.log", "w")  # noqa: SIM115 — closed with the process
-    return subprocess.Popen([PY, "-m", "newsagg.cli", "schedule", *args], env=env, stdout=log,
+    return subprocess.Popen([PY, "-m", "newsagg.app.cli", "schedule", *args], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
 
 
@@ -147,7 +147,7 @@ def test_once_records_a_crawl_that_died_before_starting(tmp_path):
     store = Store(db)
     config = write_config(tmp_path, tmp_path / "missing.toml", 'name = "broken"\ncron = "0 * * * *"',
                           "index_after_crawl = false")
-    proc = subprocess.run([PY, "-m", "newsagg.cli", "schedule", "--once"],
+    proc = subprocess.run([PY, "-m", "newsagg.app.cli", "schedule", "--once"],
                           env=crawl_env(db, NEWSAGG_CONFIG=str(config)), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "broken: failed" in proc.stdout
