@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from crawler.health import flags_for_source, health_flags
 from newsagg.config import HealthSettings
 from newsagg.demo import local_crawl_env
@@ -43,6 +45,7 @@ def test_health_flags_group_rows_by_source_and_judge_the_latest_run():
     assert all(f.run_id == 2 for f in flags) and "template change" in flags[0].message
 
 
+@pytest.mark.slow
 def test_template_change_between_two_crawls_raises_the_flag(tmp_path, database_url):
     env = local_crawl_env(NEWSAGG_DATABASE_URL=database_url, NEWSAGG_CRAWL__RETRY_TIMES="1")
     with DemoSites() as sites:

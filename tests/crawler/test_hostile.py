@@ -126,6 +126,7 @@ def publisher():
     p.close()
 
 
+@pytest.mark.slow
 def test_hostile_pages_are_skipped_and_counted(publisher, tmp_path, crawl):
     db = f"sqlite:///{tmp_path / 'h.db'}"
     proc = crawl(publisher.registry(tmp_path), db,
@@ -153,6 +154,7 @@ def test_hostile_pages_are_skipped_and_counted(publisher, tmp_path, crawl):
     store.close()
 
 
+@pytest.mark.slow
 def test_crawl_delay_from_robots_is_honoured(tmp_path, crawl):
     slow = Publisher(crawl_delay=0.6, feed_paths=["/good-1", "/good-2", "/malformed", "/no-article"])
     try:

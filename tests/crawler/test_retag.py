@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from crawler.relevance import RelevanceScorer
 from crawler.retag import retag_store
 from crawler.topics import default_tagger
@@ -50,6 +52,7 @@ def test_retag_recomputes_tags_keeps_publisher_keywords_and_fills_entities(store
     assert retag_store(store, batch=3).changed == 0  # idempotent
 
 
+@pytest.mark.slow
 def test_retag_command(tmp_path):
     store = Store(f"sqlite:///{(tmp_path / 'newsagg.db').resolve()}")
     ids = store_demo_articles(store, "xiaomi-yu7-launch")

@@ -35,6 +35,7 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
+@pytest.mark.slow
 def test_two_processes_take_turns_in_one_section(database_url):
     Store(database_url).close()  # migrated once up front, so the two processes only race for the lock
     start_at = f"{time.time() + 4:.3f}"
@@ -70,6 +71,7 @@ def _hold(store: Store, order: list[str]) -> None:
         order.append("second holds")
 
 
+@pytest.mark.slow
 def test_newsagg_index_waits_for_an_index_update_running_elsewhere(pg_database_url, tmp_path):
     """Two machines, one PostgreSQL: nothing shared but the database (separate data dirs, so no file lock)."""
     store = Store(pg_database_url)

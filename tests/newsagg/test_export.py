@@ -181,6 +181,7 @@ def run_cli(tmp_path, *args):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli(tmp_path):
     store = Store(f"sqlite:///{(tmp_path / 'newsagg.db').resolve()}")
     for n in (1, 2, 3):
@@ -198,6 +199,7 @@ def test_cli(tmp_path):
         assert done.returncode == 2 and message in done.stderr, (bad, done.stderr)
 
 
+@pytest.mark.slow
 def test_export_memory_stays_about_one_page(sqlite_store, tmp_path):
     """2,000 articles of 20 kB (40 MB of text) exported in pages of 50: the peak stays near one page, not the store."""
     import tracemalloc

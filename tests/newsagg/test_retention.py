@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from newsagg.config import RetentionSettings
@@ -72,6 +73,7 @@ def test_zero_days_and_kept_models_keep_everything(store):
     assert prune(store, targets(keep_all, ["all-MiniLM-L6-v2"]), apply=True) == {"embeddings of retired models": 0}
 
 
+@pytest.mark.slow
 def test_the_prune_command_is_a_dry_run_unless_told_yes(tmp_path):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     store = Store(url)

@@ -68,6 +68,7 @@ def test_what_we_never_queue_is_refused(payload):
         request_json.loads(payload)
 
 
+@pytest.mark.slow
 def test_a_pickle_payload_in_the_frontier_is_refused_not_run(redis_url, redis_client, prefix, tmp_path):
     """A real worker meets a pickle payload at the head of its queue: no file appears, the entry is counted,
     and the crawl goes on to store articles (through JSON entries it queued itself)."""

@@ -70,6 +70,7 @@ def assert_each_stored_once(store: Store, wanted: set[str]) -> None:
     assert set(urls) == wanted, f"missing {sorted(wanted - set(urls))[:3]}, extra {sorted(set(urls) - wanted)[:3]}"
 
 
+@pytest.mark.slow
 def test_three_workers_share_the_frontier_and_each_sites_pace(setup, tmp_path, redis_client, prefix):
     """Started the way a deployment does: `newsagg schedule --once` with a group of three workers."""
     sites, registry, store, env, wanted = setup
@@ -103,6 +104,7 @@ def test_three_workers_share_the_frontier_and_each_sites_pace(setup, tmp_path, r
     assert not list(redis_client.scan_iter(f"{prefix}:crawl:*"))  # the last worker out removed the run's keys
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_crawl_loses_nothing(setup, tmp_path, redis_client, prefix):
     sites, registry, store, env, wanted = setup
     env = {**env, "NEWSAGG_SCHEDULE__LEASE_SECONDS": "2"}  # a dead worker's requests come back after 2 s

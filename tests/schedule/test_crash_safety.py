@@ -17,7 +17,7 @@ import zlib
 from datetime import timezone
 
 import pytest
-from sched_support import crawl_env, expected_urls, wait_for
+from tests.schedule.sched_support import crawl_env, expected_urls, wait_for
 from sqlalchemy import delete, select, text
 
 from newsagg.config import Settings
@@ -50,6 +50,7 @@ def assert_whole_articles(store: Store) -> int:
 
 
 # ---- the crawl --------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_crawl_killed_mid_way_then_completed(slow_sites, database_url, tmp_path):
     registry, _ = slow_sites.write_files(tmp_path)
     store = Store(database_url)
@@ -102,6 +103,7 @@ for t in lanes:
 """
 
 
+@pytest.mark.slow
 def test_kill_during_heavy_writes_leaves_no_half_written_article(database_url, tmp_path):
     store = Store(database_url)
     rng = random.Random()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 
-from sched_support import wait_for
+import pytest
 
 from newsagg.app.supervise import deployment
 from newsagg.config import Settings
+from tests.schedule.sched_support import running, wait_for
 
 SUPERVISOR = r"""
 import logging, sys
@@ -28,6 +28,7 @@ def lines(path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
+@pytest.mark.slow
 def test_restarts_what_exits_and_stops_everything_on_sigterm(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(tmp_path)], stderr=subprocess.PIPE, text=True)
     try:
@@ -39,7 +40,7 @@ def test_restarts_what_exits_and_stops_everything_on_sigterm(tmp_path):
     assert code == 0, proc.stderr.read()
     steady_pid = int(lines(tmp_path / "steady.pids")[0])
     time.sleep(0.2)
-    assert not os.path.exists(f"/proc/{steady_pid}") or "Z" in open(f"/proc/{steady_pid}/stat").read().split()[2]
+    assert not running(steady_pid)
 
 
 def test_deployment_runs_scheduler_api_and_dashboard_where_the_settings_say(tmp_path):
