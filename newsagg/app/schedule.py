@@ -31,7 +31,7 @@ from newsagg.models import CrawlRun, utcnow
 from newsagg.store import Store
 
 log = logging.getLogger(__name__)
-# Kept by hand: pydantic's timedelta reads seconds and ISO 8601 ("PT15M") but not "15m" / "1h30m" / "1d".
+# Kept by hand: pydantic's timedelta reads ISO 8601 ("PT15M") and "1d", but not "90s", "15m" or "1h30m".
 _EVERY_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 

@@ -65,6 +65,7 @@ def test_scorer_matches_reference_definition(bench) -> None:
     assert scores.f1 == pytest.approx(0.5)
 
 
+@pytest.mark.slow  # the `results` fixture extracts the whole benchmark corpus
 def test_extraction_quality_gate(bench, results) -> None:
     out, seconds = results
     ours = bench.aggregate(r.ours for r in out)
@@ -80,6 +81,7 @@ def test_extraction_quality_gate(bench, results) -> None:
     assert ours.recall >= RECALL_FLOOR, summary
 
 
+@pytest.mark.slow  # the `results` fixture extracts the whole benchmark corpus
 def test_extraction_speed(results) -> None:
     out, _ = results
     ms = 1000 * sum(r.ours_seconds for r in out) / len(out)
