@@ -100,7 +100,7 @@ def run_crawls(tmp: Path) -> list[dict]:
                               NEWSAGG_CRAWL__AUTOTHROTTLE="false")
         t0 = time.perf_counter()
         try:
-            done = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry),
+            done = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry),
                                    "--quiet"], env=env, capture_output=True, text=True, timeout=300)
             crashed = done.returncode != 0 or "Traceback" in done.stderr
             store = Store(db)

@@ -145,7 +145,7 @@ class ApiProcess:
         self.log_path = data / "api.log"
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "newsagg.cli", "api", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
             env=env, cwd=data, stdout=subprocess.PIPE, stderr=self._log, text=True)
         self.url = self._read_url()
 

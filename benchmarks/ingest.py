@@ -9,7 +9,7 @@ a mega-menu, related-links and most-read blocks, reader comments, a sitemap foot
 and crawled with the shipped politeness (robots.txt, 2 requests per site, AutoThrottle) except the delay.
 
 Measured in the same run, on the same texts (median of --passes where a stage is repeated):
-- ingest: the real crawl (`newsagg crawl` subprocess) while this process indexes with `newsagg.ingest.index_while`
+- ingest: the real crawl (`newsagg crawl` subprocess) while this process indexes with `newsagg.app.ingest.index_while`
   (as `newsagg index --follow-pid` beside a scheduled crawl): pages / time until all are stored AND indexed;
 - embed-only: `update_index` over the same stored articles (embed + index + stories, no crawl);
 - embed: our Embedder (the shipped backend) and plain `SentenceTransformer.encode` (torch fp32) on the same texts;
@@ -157,7 +157,7 @@ def service_for(db_url: str, data_dir: Path, models: Path):
 
 def run_ingest(base: str, work: Path, models: Path, tag: str) -> tuple[float, float, int]:
     """Crawl in a subprocess while this process indexes what has arrived; (total s, crawl s, articles indexed)."""
-    from newsagg.ingest import index_while
+    from newsagg.app.ingest import index_while
 
     registry = work / "bench.toml"
     registry.write_text(f'[[source]]\nname = "bench"\ntitle = "Bench"\nhomepage = "{base}/"\n'
@@ -169,7 +169,7 @@ def run_ingest(base: str, work: Path, models: Path, tag: str) -> tuple[float, fl
     service.embedder.encode(["warm-up"])  # model load is not ingest work (a running scheduler has it loaded)
     env = local_crawl_env(NEWSAGG_DATABASE_URL=db_url, NEWSAGG_DATA_DIR=str(work / f"data-{tag}"))
     t0 = time.perf_counter()
-    crawl = subprocess.Popen([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--quiet"],
+    crawl = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry), "--quiet"],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     crawl_s: list[float] = []
 

@@ -276,6 +276,13 @@ class ApiSettings(BaseModel):
     )
 
 
+class DashboardSettings(BaseModel):
+    """`newsagg dashboard` (and the dashboard `newsagg up` starts): where Streamlit listens."""
+
+    host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
+    port: int = Field(default=8501, ge=0, le=65535, description="Port the dashboard listens on.")
+
+
 class RetentionSettings(BaseModel):
     """What `newsagg prune` removes (it only counts unless given --yes). 0 days keeps that kind forever."""
 
@@ -344,7 +351,7 @@ class ScheduleSettings(BaseModel):
         "embedding.threads_while_crawling threads), so the update after the crawl finds little left to do.",
     )
     index_command: list[str] = Field(
-        default_factory=list, description="Index update command (default: `newsagg index`, or RelatedService)."
+        default_factory=list, description="Index update command (default: `newsagg index`)."
     )
     lock_dir: Path | None = Field(default=None, description="Group file locks (one machine); default data_dir/locks.")
     redis_prefix: str = Field(
@@ -414,6 +421,7 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings)
     related: RelatedSettings = Field(default_factory=RelatedSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     scaleout: ScaleoutSettings = Field(default_factory=ScaleoutSettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)

@@ -527,6 +527,38 @@ class Store:
         with self.session() as s:
             return list(s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
 
+    def record_exit(self, worker: str, since: datetime, exit_code: int, died: str, *, group: str,
+                    sources: Sequence[str]) -> CrawlRun | None:
+        """Attach a crawl process's exit code to its newest run since `since`; a run it left "running" gets status
+        `died`. A failed process that never opened a run gets one (status `died`), so the history shows it."""
+        with self.session() as s:
+            run = s.scalar(select(CrawlRun).where(CrawlRun.worker == worker, CrawlRun.started_at >= since)
+                           .order_by(CrawlRun.id.desc()).limit(1))
+            if run is None:
+                if exit_code == 0:
+                    return None
+                run = CrawlRun(group=group, sources=list(sources), status=died, started_at=since,
+                               finished_at=utcnow(), exit_code=exit_code, worker=worker)
+                s.add(run)
+                return run
+            run.exit_code = exit_code
+            if run.status == "running":
+                run.status, run.finished_at = died, utcnow()
+            return run
+
+    def running_runs(self, worker_prefix: str) -> list[CrawlRun]:
+        """Runs still "running" whose worker name starts with `worker_prefix` (e.g. this host's "host:")."""
+        with self.session() as s:
+            return list(s.scalars(select(CrawlRun).where(CrawlRun.status == "running",
+                                                         CrawlRun.worker.startswith(worker_prefix, autoescape=True))))
+
+    def end_runs(self, run_ids: Sequence[int], status: str) -> None:
+        """Close runs whose process is gone (status e.g. "killed"), finished now."""
+        if run_ids:
+            with self.session() as s:
+                s.execute(update(CrawlRun).where(CrawlRun.id.in_(list(run_ids)))
+                          .values(status=status, finished_at=utcnow()))
+
     # ---- source health per run (written by crawler/health.py) ------------------------------------------
     def save_source_health(self, rows: Sequence[SourceHealth]) -> None:
         with self.session() as s:

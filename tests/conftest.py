@@ -1,4 +1,5 @@
-"""Shared fixtures: stores on SQLite (always) and PostgreSQL (when NEWSAGG_TEST_DATABASE_URL is set), demo sites."""
+"""Shared fixtures: stores on SQLite (always) and PostgreSQL (when NEWSAGG_TEST_DATABASE_URL is set), the embedding
+model (one per session), demo sites."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ def pytest_report_header(config):
     lines.append(f"PostgreSQL tests: {'ON (' + PG_URL + ')' if PG_URL else 'SKIPPED - set NEWSAGG_TEST_DATABASE_URL'}")
     lines.append(f"Redis tests: {'ON (' + REDIS_URL + ')' if REDIS_URL else 'SKIPPED - set NEWSAGG_TEST_REDIS_URL'}")
     return lines
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `postgres` and `redis` markers follow the fixtures a test uses, so `-m "not postgres"` is truthful."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "pg_database_url" in item.fixturenames or params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        if {"redis_url", "redis_prefix"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.redis)
 
 
 def _pg_url_with_schema(schema: str) -> str:
@@ -80,6 +91,18 @@ def sqlite_store(tmp_path):
     s = Store(f"sqlite:///{tmp_path / 'store.db'}")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default model (all-MiniLM-L6-v2 on the configured backend, offline), loaded once per session and
+    shared by every test that embeds in this process."""
+    from newsagg.config import EmbeddingSettings
+    from recommender.embed import Embedder
+
+    emb = Embedder(EmbeddingSettings())
+    emb.encode(["warm up"])
+    return emb
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Helpers for the API tests (imported by name: tests/ is not a package, so the name is unique)."""
+"""Helpers for the API tests (`from tests.api.api_helpers import …`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API fixtures: the real model (loaded once per session), a small real SQLite store, the real service, the app."""
+"""API fixtures: a small real SQLite store, the real service, the app."""
 
 from __future__ import annotations
 
@@ -11,20 +11,12 @@ from fastapi.testclient import TestClient
 from newsagg.config import ApiSettings, EmbeddingSettings, Settings
 from newsagg.models import Embedding
 from recommender.api import create_app
-from recommender.embed import Embedder, article_text, text_hash
+from recommender.embed import article_text, text_hash
 from recommender.service import RelatedService
 
-from api_helpers import READER, seed
+from tests.api.api_helpers import READER, seed
 
 ARTICLES = Path(__file__).resolve().parents[1] / "fixtures" / "api" / "articles.json"
-
-
-@pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The real default model (all-MiniLM-L6-v2, offline), shared by every API test of the session."""
-    emb = Embedder(EmbeddingSettings())
-    emb.encode(["warm up"])
-    return emb
 
 
 @pytest.fixture

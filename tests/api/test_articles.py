@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api_helpers import BYD
+from tests.api.api_helpers import BYD
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ def test_newsagg_api_prints_its_url_and_serves(tmp_path):
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
            "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "torch"}
     log = open(tmp_path / "api.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "newsagg.cli", "api", "--host", "127.0.0.1", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
                             env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         line = proc.stdout.readline()
@@ -53,7 +53,7 @@ def test_newsagg_demo_never_prints_the_database_password(tmp_path, pg_database_u
     assert "s3cr3t-pw" in url
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
            "NEWSAGG_DATABASE_URL": url, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
-    run = subprocess.run([sys.executable, "-m", "newsagg.cli", "demo", "--no-serve"], env=env, cwd=tmp_path,
+    run = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "demo", "--no-serve"], env=env, cwd=tmp_path,
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Store: postgresql+psycopg://postgres:***@127.0.0.1" in run.stdout

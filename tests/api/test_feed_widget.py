@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import defusedxml.ElementTree as SafeET
 import pytest
 
-from api_helpers import READER, XIAOMI, assert_problem
+from tests.api.api_helpers import READER, XIAOMI, assert_problem
 from recommender.api.atom import atom_feed
 from recommender.api.schemas import RelatedArticle
 from recommender.api.widget import STYLE, content_security_policy, legacy_frame_options, related_fragment

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import defusedxml.ElementTree as SafeET
 import pytest
 
-from api_helpers import XIAOMI
+from tests.api.api_helpers import XIAOMI
 from recommender.api.jsonfeed import JSON_FEED_VERSION, json_feed
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -8,7 +8,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from api_helpers import assert_problem
+from tests.api.api_helpers import assert_problem
 from recommender.api import create_app
 from recommender.service import RelatedService
 

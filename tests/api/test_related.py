@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api_helpers import XIAOMI, assert_problem, seed
+from tests.api.api_helpers import XIAOMI, assert_problem, seed
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api_helpers import BYD, WAYMO, XIAOMI, assert_problem
+from tests.api.api_helpers import BYD, WAYMO, XIAOMI, assert_problem
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
-from api_helpers import seed
+from tests.api.api_helpers import seed
 from newsagg.store import Store
 from recommender.api import create_app
 from recommender.api.serve import base_url, bind

@@ -17,7 +17,7 @@ def run_crawl(registry: Path, database_url: str, *extra_args: str, env: dict | N
     full_env = local_crawl_env(**{"NEWSAGG_DATABASE_URL": database_url, "NEWSAGG_CRAWL__RETRY_TIMES": "2",
                                   **(env or {})})
     proc = subprocess.run(
-        [sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--quiet", *extra_args],
+        [sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry), "--quiet", *extra_args],
         env=full_env, capture_output=True, text=True, timeout=timeout,
     )
     return proc

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from test_hostile import article  # noqa: E402 (test dirs are not packages: imported by name)
+from tests.crawler.test_hostile import article
 
 # path → (first-phase failure, recovers in phase 2?)
 PAGES = {

@@ -11,7 +11,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from test_hostile import BILLION_LAUGHS  # noqa: F401 — one hostile sitemap for both suites
+from tests.crawler.test_hostile import BILLION_LAUGHS  # noqa: F401 — one hostile sitemap for both suites
 
 PARA = ("<p>BYD and Tesla are cutting the price of battery packs for their electric cars, while charging networks "
         "in Europe and China keep growing; part {i} of the {slug} report follows the makers, the suppliers and the "

@@ -75,7 +75,7 @@ class TripwireSocket(socket.socket):
 socket.getaddrinfo, socket.gethostbyname, socket.socket = getaddrinfo, gethostbyname, TripwireSocket
 
 if __name__ == "__main__":
-    from newsagg.cli import app
+    from newsagg.app.cli import app
 
     sys.argv = ["newsagg", *sys.argv[1:]]
     app()

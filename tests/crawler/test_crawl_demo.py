@@ -19,6 +19,7 @@ def sites():
         yield s
 
 
+@pytest.mark.slow
 def test_demo_crawl_matches_ground_truth_and_recrawl_is_incremental(sites, database_url, tmp_path, crawl):
     registry, _ = sites.write_files(tmp_path)
     first = crawl(registry, database_url)

@@ -474,6 +474,7 @@ def test_huge_nested_divs_finish_quickly() -> None:
     assert isinstance(a, ExtractedArticle)
 
 
+@pytest.mark.slow
 def test_huge_flat_page_is_bounded() -> None:
     html = "<html><body><article>" + "<p>Some paragraph text that goes on for a while.</p>" * 100_000
     start = time.perf_counter()

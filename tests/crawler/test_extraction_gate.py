@@ -67,6 +67,7 @@ def test_scorer_matches_reference_definition(bench) -> None:
     assert scores.f1 == pytest.approx(0.5)
 
 
+@pytest.mark.slow  # the `results` fixture extracts the whole benchmark corpus
 def test_extraction_quality_gate(bench, results) -> None:
     out, seconds = results
     ours = bench.aggregate(r.ours for r in out)
@@ -82,6 +83,7 @@ def test_extraction_quality_gate(bench, results) -> None:
     assert ours.recall >= RECALL_FLOOR, summary
 
 
+@pytest.mark.slow  # the `results` fixture extracts the whole benchmark corpus
 def test_extraction_is_not_slower_than_trafilatura_by_much(results) -> None:
     out, _ = results
     ours, base = sum(r.ours_seconds for r in out), sum(r.baseline_seconds for r in out)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from crawler.health import flags_for_source, health_flags
 from newsagg.config import HealthSettings
 from newsagg.demo import local_crawl_env
@@ -43,17 +45,18 @@ def test_health_flags_group_rows_by_source_and_judge_the_latest_run():
     assert all(f.run_id == 2 for f in flags) and "template change" in flags[0].message
 
 
+@pytest.mark.slow
 def test_template_change_between_two_crawls_raises_the_flag(tmp_path, database_url):
     env = local_crawl_env(NEWSAGG_DATABASE_URL=database_url, NEWSAGG_CRAWL__RETRY_TIMES="1")
     with DemoSites() as sites:
         registry, _ = sites.write_files(tmp_path)
         for mode in ("feeds", "sitemaps"):  # the second crawl fetches the articles the feeds did not list
-            crawl = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry),
+            crawl = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry),
                                     "--quiet", "--discover", mode], env=env, capture_output=True, text=True,
                                    timeout=300)
             assert crawl.returncode == 0, crawl.stdout[-2000:] + crawl.stderr[-2000:]
             sites.redesigned.add("voltwire")
-    runs = subprocess.run([sys.executable, "-m", "newsagg.cli", "runs"], env={**env, "COLUMNS": "200"},
+    runs = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "runs"], env={**env, "COLUMNS": "200"},
                           capture_output=True, text=True, timeout=120)
     assert runs.returncode == 0, runs.stderr
     flagged = {line.split(":")[1].strip() for line in runs.stdout.splitlines() if line.startswith("health:")}

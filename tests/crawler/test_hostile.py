@@ -127,6 +127,7 @@ def publisher():
     p.close()
 
 
+@pytest.mark.slow
 def test_hostile_pages_are_skipped_and_counted(publisher, tmp_path, crawl):
     db = f"sqlite:///{tmp_path / 'h.db'}"
     proc = crawl(publisher.registry(tmp_path), db,
@@ -154,6 +155,7 @@ def test_hostile_pages_are_skipped_and_counted(publisher, tmp_path, crawl):
     store.close()
 
 
+@pytest.mark.slow
 def test_crawl_delay_from_robots_is_honoured(tmp_path, crawl):
     # Crawl-delay is a floor (PolitenessMiddleware: the site's slot gets delay = Crawl-delay and no jitter), so every
     # gap between two article requests is at least the delay. Seven requests, six gaps: with Scrapy's own ±50%

@@ -4,7 +4,7 @@ is a counted skip, an over-long lead image is dropped and counted; the crawl (Po
 from __future__ import annotations
 
 import pytest
-from test_hostile import Publisher, article  # noqa: E402 (test dirs are not packages: imported by name)
+from tests.crawler.test_hostile import Publisher, article
 
 from newsagg.store import Store
 
@@ -30,6 +30,7 @@ def site():
     s.close()
 
 
+@pytest.mark.slow
 def test_over_long_urls_and_lead_images_are_skipped_and_counted(site, tmp_path, crawl, database_url):
     proc = crawl(site.registry(tmp_path), database_url)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from crawler.relevance import RelevanceScorer
 from crawler.retag import retag_store
 from crawler.topics import default_tagger
@@ -50,12 +52,13 @@ def test_retag_recomputes_tags_keeps_publisher_keywords_and_fills_entities(store
     assert retag_store(store, batch=3).changed == 0  # idempotent
 
 
+@pytest.mark.slow
 def test_retag_command(tmp_path):
     store = Store(f"sqlite:///{(tmp_path / 'newsagg.db').resolve()}")
     ids = store_demo_articles(store, "xiaomi-yu7-launch")
     store.close()
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml")}
-    done = subprocess.run([sys.executable, "-m", "newsagg.cli", "retag"], env=env, cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "retag"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"{len(ids)} article(s) read, {len(ids)} changed" in done.stdout

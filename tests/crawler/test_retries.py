@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flaky_site import FlakySite  # noqa: E402 (test dirs are not packages: imported by name)
+from tests.crawler.flaky_site import FlakySite
 from OpenSSL import SSL
 from scrapy.exceptions import IgnoreRequest
 from sqlalchemy import select
@@ -46,6 +46,7 @@ def state(db: str, site: FlakySite):
     return retries, seen, titles, skips
 
 
+@pytest.mark.slow
 def test_a_failing_site_is_crawled_again_once_it_recovers(site, tmp_path, crawl):
     db = f"sqlite:///{tmp_path / 'r.db'}"
     registry = site.registry(tmp_path)

@@ -17,7 +17,7 @@ import pytest
 
 from crawler.registry import Registry
 from newsagg.demo import local_crawl_env
-from local_publishers import (BILLION_LAUGHS, Site, gzip_bomb, homepage, json_feed, rss, sitemap,
+from tests.crawler.local_publishers import (BILLION_LAUGHS, Site, gzip_bomb, homepage, json_feed, rss, sitemap,
                              sitemap_index)
 
 REGISTRY_HEAD = "# my publishers — hand-written comment that must survive\n\n"
@@ -26,7 +26,7 @@ REGISTRY_HEAD = "# my publishers — hand-written comment that must survive\n\n"
 def newsagg(*args: str, private: bool = True, timeout: float = 240) -> subprocess.CompletedProcess:
     env = local_crawl_env(NEWSAGG_CRAWL__RETRY_TIMES="0", COLUMNS="200",
                           **({} if private else {"NEWSAGG_CRAWL__ALLOW_PRIVATE_HOSTS": "false"}))
-    return subprocess.run([sys.executable, "-m", "newsagg.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "newsagg.app.cli", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -69,6 +69,7 @@ def write_registry(path: Path, body: str = "") -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_add_finds_head_feeds_language_timezone_and_keeps_comments(sites, tmp_path):
     site = head_link_site(sites())
     registry = write_registry(tmp_path / "sources.toml")
@@ -82,6 +83,7 @@ def test_add_finds_head_feeds_language_timezone_and_keeps_comments(sites, tmp_pa
     assert "Battery prices fall again" in proc.stdout and "Ada Park" in proc.stdout  # the sample extraction
 
 
+@pytest.mark.slow
 def test_add_with_only_robots_sitemaps(sites, tmp_path):
     site = robots_only_site(sites())
     registry = tmp_path / "new.toml"  # a registry that does not exist yet is created
@@ -114,6 +116,7 @@ def _not_articles(site: Site) -> str:
     return "no sample article extracted"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", [_no_feed, _dead_feed_link, _not_articles], ids=lambda f: f.__name__[1:])
 def test_add_refuses_what_it_cannot_verify(sites, tmp_path, layout):
     site = sites()
@@ -126,6 +129,7 @@ def test_add_refuses_what_it_cannot_verify(sites, tmp_path, layout):
     assert registry.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_add_refuses_a_private_address_unless_allowed(sites, tmp_path):
     site = head_link_site(sites())
     registry = write_registry(tmp_path / "sources.toml")
@@ -141,6 +145,7 @@ def _entry(name: str, home: str, feeds: list[str], sitemaps: list[str] = (), rob
             f"robots_sitemaps = {str(robots).lower()}\nverified = false\n\n")
 
 
+@pytest.mark.slow
 def test_check_verdicts_json_and_fix(sites, tmp_path):
     good = head_link_site(sites())
     moved = sites()
@@ -190,6 +195,7 @@ def test_check_verdicts_json_and_fix(sites, tmp_path):
     assert proc.returncode == 0 and "moved ok" in proc.stdout.replace("  ", " "), proc.stdout
 
 
+@pytest.mark.slow
 def test_two_commands_add_demo_outlets_and_crawl_them(tmp_path):
     """The README's two commands on the demo outlets: `sources add` their homepages, then `crawl` the result."""
     from newsagg.demo.server import TIMEZONES, DemoSites
@@ -204,7 +210,7 @@ def test_two_commands_add_demo_outlets_and_crawl_them(tmp_path):
         assert [s.name for s in added] == ["voltwire", "gigadrive-daily"]
         assert added.get("voltwire").feeds == [demo.url_for("voltwire", "/feed.xml")]
         assert added.get("gigadrive-daily").timezone == TIMEZONES["gigadrive"]
-        crawl = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--quiet"],
+        crawl = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry), "--quiet"],
                                env=local_crawl_env(NEWSAGG_DATABASE_URL=database), capture_output=True, text=True,
                                timeout=300)
         assert crawl.returncode == 0, crawl.stdout[-2000:] + crawl.stderr[-2000:]

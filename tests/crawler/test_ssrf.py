@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_hostile import Publisher  # noqa: E402 (test dirs are not packages: imported by name)
+from tests.crawler.test_hostile import Publisher
 from twisted.internet.address import IPv4Address, IPv6Address
 
 from crawler import resolver as guard
@@ -59,6 +59,7 @@ def skips(tmp_path: Path) -> dict:
         store.close()
 
 
+@pytest.mark.slow
 def test_a_rebinding_name_never_reaches_loopback(tmp_path, publisher):
     """Public for the first lookup, loopback for every later one: a check-then-connect guard is fooled into
     connecting to 127.0.0.1; here every connect goes to an address the guard saw and allowed."""
@@ -70,6 +71,7 @@ def test_a_rebinding_name_never_reaches_loopback(tmp_path, publisher):
     assert connects == {PUBLIC}, log
 
 
+@pytest.mark.slow
 def test_a_name_resolving_to_loopback_is_refused_before_connecting(tmp_path, publisher):
     proc, log = guarded_crawl(tmp_path, registry_for(tmp_path, publisher, "inside.newsagg.test"),
                               {"inside.newsagg.test": ["127.0.0.1"]})
@@ -79,6 +81,7 @@ def test_a_name_resolving_to_loopback_is_refused_before_connecting(tmp_path, pub
     assert skips(tmp_path).get("blocked_address", 0) >= 1  # the feed (robots.txt is Scrapy's own request)
 
 
+@pytest.mark.slow
 def test_a_failed_lookup_is_refused_not_allowed(tmp_path, publisher):
     """Unresolvable first, loopback after: the failure is not cached as 'allowed', and the retry is refused."""
     proc, log = guarded_crawl(tmp_path, registry_for(tmp_path, publisher, "flaky.newsagg.test"),
@@ -89,6 +92,7 @@ def test_a_failed_lookup_is_refused_not_allowed(tmp_path, publisher):
     assert sum(1 for line in log if line.startswith("lookup")) >= 2  # looked up again, not cached
 
 
+@pytest.mark.slow
 def test_ip_literal_urls_are_refused(tmp_path, publisher):
     proc, log = guarded_crawl(tmp_path, registry_for(tmp_path, publisher, "127.0.0.1"), {})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -96,6 +100,7 @@ def test_ip_literal_urls_are_refused(tmp_path, publisher):
     assert skips(tmp_path).get("blocked_address", 0) >= 1
 
 
+@pytest.mark.slow
 def test_a_slow_lookup_does_not_freeze_the_crawl(tmp_path, publisher):
     """Lookups run off the reactor thread: while one site's name takes 3 s to resolve, another site's requests
     go ahead (a guard that resolves on the reactor thread stalls the whole crawl, and in scale-out its leases)."""

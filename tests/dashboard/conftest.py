@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dashboard_world import DashboardStore, fill_store, index_store, point_app_at
+from tests.dashboard.dashboard_world import DashboardStore, fill_store, index_store, point_app_at
 
 from newsagg.config import get_settings
 from newsagg.store import Store

@@ -15,7 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dashboard_world import HOSTILE_BODY, HOSTILE_IMG, HOSTILE_SCRIPT, HOSTILE_TITLE, REPO, index_store, new_article
+from tests.dashboard.dashboard_world import (HOSTILE_BODY, HOSTILE_IMG, HOSTILE_SCRIPT, HOSTILE_TITLE, REPO,
+                                            index_store, new_article)
 
 from newsagg.demo import local_crawl_env
 from newsagg.demo.server import DemoSites
@@ -50,8 +51,7 @@ def crawl_env(database_url: str, data_dir: Path) -> dict[str, str]:
 
 
 def newsagg_command() -> list[str]:
-    script = Path(sys.executable).parent / "newsagg"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "newsagg.cli"]
+    return [sys.executable, "-m", "newsagg.app.cli"]  # this tree's code (the console script: tests/test_install.py)
 
 
 @pytest.fixture(scope="module")

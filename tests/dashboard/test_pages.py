@@ -8,7 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard_world import APP, HOSTILE_SCRIPT, HOSTILE_TITLE, point_app_at, unescape_md
+from tests.dashboard.dashboard_world import APP, HOSTILE_SCRIPT, HOSTILE_TITLE, point_app_at, unescape_md
 
 pytestmark = pytest.mark.slow  # the app loads the embedding model once per process
 TIMEOUT = 120

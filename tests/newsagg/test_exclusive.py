@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsagg.cli import INDEX_LOCK
+from newsagg.app.cli import INDEX_LOCK
 from newsagg.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,7 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
+@pytest.mark.slow
 def test_two_processes_take_turns_in_one_section(database_url):
     Store(database_url).close()  # migrated once up front, so the two processes only race for the lock
     start_at = f"{time.time() + 4:.3f}"
@@ -70,11 +71,12 @@ def _hold(store: Store, order: list[str]) -> None:
         order.append("second holds")
 
 
+@pytest.mark.slow
 def test_newsagg_index_waits_for_an_index_update_running_elsewhere(pg_database_url, tmp_path):
     """Two machines, one PostgreSQL: nothing shared but the database (separate data dirs, so no file lock)."""
     store = Store(pg_database_url)
     with store.exclusive(INDEX_LOCK):  # the "other machine's" update in progress
-        proc = subprocess.Popen([sys.executable, "-m", "newsagg.cli", "index"], stdout=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "index"], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
                                 env=_env(NEWSAGG_DATABASE_URL=pg_database_url, NEWSAGG_DATA_DIR=str(tmp_path),
                                          NEWSAGG_CONFIG=str(tmp_path / "none.toml"), COLUMNS="200"))

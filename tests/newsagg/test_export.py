@@ -177,10 +177,11 @@ def test_export_to_stdout(world):
 
 def run_cli(tmp_path, *args):
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml")}
-    return subprocess.run([sys.executable, "-m", "newsagg.cli", "export", *args], env=env, cwd=tmp_path,
+    return subprocess.run([sys.executable, "-m", "newsagg.app.cli", "export", *args], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli(tmp_path):
     store = Store(f"sqlite:///{(tmp_path / 'newsagg.db').resolve()}")
     for n in (1, 2, 3):
@@ -198,6 +199,7 @@ def test_cli(tmp_path):
         assert done.returncode == 2 and message in done.stderr, (bad, done.stderr)
 
 
+@pytest.mark.slow
 def test_export_memory_stays_about_one_page(sqlite_store, tmp_path):
     """2,000 articles of 20 kB (40 MB of text) exported in pages of 50: the peak stays near one page, not the store."""
     import tracemalloc

@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from newsagg.config import RetentionSettings
@@ -74,6 +75,7 @@ def test_zero_days_and_kept_models_keep_everything(store):
     assert store.prune(plan, apply=True) == {"embeddings of retired models": 0}
 
 
+@pytest.mark.slow
 def test_the_prune_command_is_a_dry_run_unless_told_yes(tmp_path):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     store = Store(url)
@@ -84,7 +86,7 @@ def test_the_prune_command_is_a_dry_run_unless_told_yes(tmp_path):
            "NEWSAGG_EMBEDDING__BACKEND": "torch"}  # its vectors are stored under the plain model name
 
     def run(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "newsagg.cli", "prune", *args], env=env, capture_output=True,
+        done = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "prune", *args], env=env, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -1,39 +1,17 @@
-"""Builders and shared fixtures for recommender tests.
-
-Imported by name (tests/ is not a package). There is deliberately no tests/recommender/conftest.py: every
-directory's conftest is imported as the one module `conftest`, so a second one here made `from conftest import …`
-in other test folders resolve to the wrong file whenever both folders ran in one pytest process.
-"""
+"""Builders for recommender tests (`from tests.recommender.recommender_helpers import …`); the session-wide
+`embedder` fixture is in tests/conftest.py."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
-
-from newsagg.config import EmbeddingSettings, IndexSettings, RelatedSettings, Settings
+from newsagg.config import IndexSettings, RelatedSettings, Settings
 from newsagg.models import Article
-from recommender.embed import Embedder
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 STORIES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "stories" / "ecbplus.jsonl"
-
-
-@functools.cache
-def shared_embedder() -> Embedder:
-    """The real default model (all-MiniLM-L6-v2, offline), loaded once per test process."""
-    emb = Embedder(EmbeddingSettings())
-    emb.encode(["warm up"])
-    return emb
-
-
-@pytest.fixture
-def embedder() -> Embedder:
-    """Test modules import this fixture by name (`from recommender_helpers import embedder`)."""
-    return shared_embedder()
 
 
 def make_settings(tmp_path: Path, **related) -> Settings:

@@ -14,7 +14,7 @@ from newsagg.models import Article
 from recommender.catalog import Catalog
 from recommender.catalog_files import CatalogFiles
 from recommender.service import RelatedService
-from recommender_helpers import add_article, embedder, make_settings  # noqa: F401  (embedder: a fixture)
+from tests.recommender.recommender_helpers import add_article, make_settings
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 

@@ -13,7 +13,7 @@ from recommender.embed import Embedder, mean_pool_normalised, resolve_model
 from recommender.onnx_export import exported_model
 from recommender.service import RelatedService
 
-from recommender_helpers import add_article, make_settings
+from tests.recommender.recommender_helpers import add_article, make_settings
 
 pytestmark = pytest.mark.slow
 

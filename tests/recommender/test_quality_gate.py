@@ -15,7 +15,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from recommender.service import RelatedService
-from recommender_helpers import STORIES, embedder, make_settings  # noqa: F401  (embedder: a fixture)
+from tests.recommender.recommender_helpers import STORIES, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from recommender.index import load_latest
 from recommender.related_lists import unpack
 from recommender.service import RelatedService
 
-from recommender_helpers import add_article, embedder, make_settings  # noqa: F401  (embedder: a fixture)
+from tests.recommender.recommender_helpers import add_article, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,7 @@ RelatedService(Store(sys.argv[1]), Settings()).update_index()
 """
 
 
-def test_kill_during_update_leaves_lists_consistent_with_the_index(tmp_path, monkeypatch):
+def test_kill_during_update_leaves_lists_consistent_with_the_index(tmp_path, monkeypatch, embedder):
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     db = f"sqlite:///{tmp_path / 'store.db'}"
@@ -113,12 +113,12 @@ def test_kill_during_update_leaves_lists_consistent_with_the_index(tmp_path, mon
         with store.session() as s:  # deleted meanwhile: lists naming them must not serve them
             gone = list(s.scalars(select(Article.id).order_by(Article.id.desc()).limit(2)))
             s.execute(delete(Article).where(Article.id.in_(gone)))
-        assert_served_lists_in_index(tmp_path, db, seed)
+        assert_served_lists_in_index(tmp_path, db, seed, embedder)
     from newsagg.config import Settings
 
-    service = RelatedService(Store(db), Settings())
+    service = RelatedService(Store(db), Settings(), embedder=embedder)
     service.update_index()  # the catch-up
-    assert_served_lists_in_index(tmp_path, db, seed)
+    assert_served_lists_in_index(tmp_path, db, seed, embedder)
     with store.session() as s:
         stored = set(s.scalars(select(Article.id)))
         listed_ids = set(s.scalars(select(RelatedListRow.article_id)))
@@ -126,7 +126,7 @@ def test_kill_during_update_leaves_lists_consistent_with_the_index(tmp_path, mon
     store.close()
 
 
-def assert_served_lists_in_index(tmp_path, db: str, seed: int) -> None:
+def assert_served_lists_in_index(tmp_path, db: str, seed: int, embedder) -> None:
     from newsagg.config import Settings
 
     settings = Settings()
@@ -134,7 +134,7 @@ def assert_served_lists_in_index(tmp_path, db: str, seed: int) -> None:
     if latest is None:
         return
     store = Store(db)
-    service = RelatedService(store, settings)
+    service = RelatedService(store, settings, embedder=embedder)
     indexed = latest.ids()
     with store.session() as s:
         stored = set(s.scalars(select(Article.id)))

@@ -68,6 +68,7 @@ def test_what_we_never_queue_is_refused(payload):
         request_json.loads(payload)
 
 
+@pytest.mark.slow
 def test_a_pickle_payload_in_the_frontier_is_refused_not_run(redis_url, redis_client, prefix, tmp_path):
     """A real worker meets a pickle payload at the head of its queue: no file appears, the entry is counted,
     and the crawl goes on to store articles (through JSON entries it queued itself)."""
@@ -81,7 +82,7 @@ def test_a_pickle_payload_in_the_frontier_is_refused_not_run(redis_url, redis_cl
         env = local_crawl_env(NEWSAGG_DATABASE_URL=db, NEWSAGG_REDIS_URL=redis_url,
                               NEWSAGG_SCHEDULE__REDIS_PREFIX=prefix, NEWSAGG_SCALEOUT__RUN=run,
                               NEWSAGG_CRAWL__RETRY_TIMES="1")
-        proc = subprocess.run([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry),
+        proc = subprocess.run([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry),
                                "--sources", "circuitchassis", "--discover", "feeds", "--quiet"],
                               env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

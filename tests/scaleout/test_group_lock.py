@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from newsagg.schedule import RedisGroupLock
+from newsagg.app.schedule import RedisGroupLock
 
 
 def test_held_lock_is_renewed_and_exclusive(redis_client, prefix):
@@ -26,7 +26,7 @@ def test_held_lock_is_renewed_and_exclusive(redis_client, prefix):
 def test_a_dead_holders_lock_expires(redis_url, redis_client, prefix):
     name = f"{prefix}:lock:group:feeds"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time, redis; from newsagg.schedule import RedisGroupLock; "
+        [sys.executable, "-c", "import sys, time, redis; from newsagg.app.schedule import RedisGroupLock; "
          "lock = RedisGroupLock(redis.Redis.from_url(sys.argv[1]), sys.argv[2], ttl=1.5); "
          "print(lock.acquire(), flush=True); time.sleep(60)", redis_url, name],
         stdout=subprocess.PIPE, text=True)

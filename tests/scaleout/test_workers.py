@@ -31,7 +31,7 @@ def crawl_delay(outlet: str) -> float:
 
 def start_workers(n: int, registry: Path, env: dict, tmp_path: Path) -> list[subprocess.Popen]:
     """n `newsagg crawl` processes of one group: they join the group's current run in Redis."""
-    argv = [PY, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--group", "demo", "--quiet"]
+    argv = [PY, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry), "--group", "demo", "--quiet"]
     return [subprocess.Popen(argv, env=env, stdout=open(tmp_path / f"worker{i}.log", "w"),  # noqa: SIM115
                              stderr=subprocess.STDOUT) for i in range(n)]
 
@@ -70,6 +70,7 @@ def assert_each_stored_once(store: Store, wanted: set[str]) -> None:
     assert set(urls) == wanted, f"missing {sorted(wanted - set(urls))[:3]}, extra {sorted(set(urls) - wanted)[:3]}"
 
 
+@pytest.mark.slow
 def test_three_workers_share_the_frontier_and_each_sites_pace(setup, tmp_path, redis_client, prefix):
     """Started the way a deployment does: `newsagg schedule --once` with a group of three workers."""
     sites, registry, store, env, wanted = setup
@@ -77,7 +78,7 @@ def test_three_workers_share_the_frontier_and_each_sites_pace(setup, tmp_path, r
     env = {**env, "NEWSAGG_SCHEDULE__GROUPS": group, "NEWSAGG_SCHEDULE__INDEX_AFTER_CRAWL": "false",
            "NEWSAGG_DATA_DIR": str(tmp_path)}
     with open(tmp_path / "worker-all.log", "w") as log:
-        scheduler = subprocess.run([PY, "-m", "newsagg.cli", "schedule", "--once"], env=env, stdout=log,
+        scheduler = subprocess.run([PY, "-m", "newsagg.app.cli", "schedule", "--once"], env=env, stdout=log,
                                    stderr=subprocess.STDOUT, timeout=240)
     assert scheduler.returncode == 0, logs(tmp_path)
     assert_each_stored_once(store, wanted)
@@ -103,6 +104,7 @@ def test_three_workers_share_the_frontier_and_each_sites_pace(setup, tmp_path, r
     assert not list(redis_client.scan_iter(f"{prefix}:crawl:*"))  # the last worker out removed the run's keys
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_crawl_loses_nothing(setup, tmp_path, redis_client, prefix):
     sites, registry, store, env, wanted = setup
     env = {**env, "NEWSAGG_SCALEOUT__LEASE_SECONDS": "2"}  # a dead worker's requests come back after 2 s

@@ -1,9 +1,10 @@
-"""Helpers of the scheduler and crash-safety tests (imported by name: test dirs are not packages)."""
+"""Helpers of the scheduler and crash-safety tests (`from tests.schedule.sched_support import …`)."""
 
 from __future__ import annotations
 
 import time
 
+import psutil
 import pytest
 
 from newsagg.demo import local_crawl_env
@@ -31,3 +32,11 @@ def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "cond
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie (dead, not yet reaped)."""
+    try:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.NoSuchProcess:
+        return False

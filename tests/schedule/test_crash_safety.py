@@ -17,13 +17,13 @@ import zlib
 from datetime import timezone
 
 import pytest
-from sched_support import crawl_env, expected_urls, wait_for
+from tests.schedule.sched_support import crawl_env, expected_urls, wait_for
 from sqlalchemy import delete, select, text
 
 from newsagg.config import Settings
 from newsagg.demo.content import load_articles
 from newsagg.models import Article, Embedding, SeenUrl
-from newsagg.schedule import Scheduler
+from newsagg.app.schedule import Scheduler
 from newsagg.store import Store
 
 PY = sys.executable
@@ -50,11 +50,12 @@ def assert_whole_articles(store: Store) -> int:
 
 
 # ---- the crawl --------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_crawl_killed_mid_way_then_completed(slow_sites, database_url, tmp_path):
     registry, _ = slow_sites.write_files(tmp_path)
     store = Store(database_url)
     wanted = expected_urls(slow_sites)
-    argv = [PY, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--quiet"]
+    argv = [PY, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry), "--quiet"]
     env = crawl_env(database_url)
     victim = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -102,6 +103,7 @@ for t in lanes:
 """
 
 
+@pytest.mark.slow
 def test_kill_during_heavy_writes_leaves_no_half_written_article(database_url, tmp_path):
     store = Store(database_url)
     rng = random.Random()
@@ -157,7 +159,7 @@ def test_index_update_killed_at_random_points_then_caught_up(tmp_path, monkeypat
     _add_demo_articles(store, 30)
     snapshots = tmp_path / "index"
     scheduler = Scheduler(settings)
-    argv = scheduler.index_argv()  # `newsagg index`, or RelatedService.update_index() while that is missing
+    argv = scheduler.index_argv()  # `newsagg index`
 
     for attempt in range(2):
         victim = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,12 +11,12 @@ import time
 import uuid
 
 import pytest
-from sched_support import crawl_env, expected_urls, wait_for
+from tests.schedule.sched_support import crawl_env, expected_urls, running, wait_for
 from sqlalchemy import select
 
 from newsagg.config import ScheduleGroup, Settings
 from newsagg.models import CrawlRun
-from newsagg.schedule import Scheduler
+from newsagg.app.schedule import Scheduler
 from newsagg.store import Store
 
 PY = sys.executable
@@ -29,13 +29,10 @@ def crawl_pids(store: Store) -> list[int]:
 
 
 def gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except FileNotFoundError:
-        return True
+    return not running(pid)
 
 
+@pytest.mark.slow
 def test_crawl_children_die_with_a_killed_scheduler(slow_sites, tmp_path):
     """kill -9 frees the scheduler's group lock at once; its crawl must not go on fetching beside the next one."""
     registry, _ = slow_sites.write_files(tmp_path)
@@ -44,7 +41,7 @@ def test_crawl_children_die_with_a_killed_scheduler(slow_sites, tmp_path):
     config = tmp_path / "newsagg.toml"
     config.write_text(f'data_dir = "{tmp_path}"\n[schedule]\nindex_after_crawl = false\n'
                       f'[[schedule.groups]]\nname = "orphan"\nevery = "1h"\nregistry = "{registry}"\n')
-    scheduler = subprocess.Popen([PY, "-m", "newsagg.cli", "schedule"], env=crawl_env(db, NEWSAGG_CONFIG=str(config)),
+    scheduler = subprocess.Popen([PY, "-m", "newsagg.app.cli", "schedule"], env=crawl_env(db, NEWSAGG_CONFIG=str(config)),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: store.count_articles() >= 3, timeout=90, what="a crawl under way")
@@ -77,6 +74,7 @@ def redis_prefix():
     client.close()
 
 
+@pytest.mark.slow
 def test_a_lost_redis_lock_stops_the_groups_crawl(slow_sites, tmp_path, monkeypatch, redis_prefix):
     client, prefix = redis_prefix
     registry, _ = slow_sites.write_files(tmp_path)

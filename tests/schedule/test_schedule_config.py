@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from newsagg.config import ScheduleGroup, Settings
-from newsagg.schedule import Scheduler, make_trigger, parse_every
+from newsagg.app.schedule import Scheduler, make_trigger, parse_every
 
 
 @pytest.mark.parametrize("text, seconds", [("90s", 90), ("15m", 900), ("1h30m", 5400), ("1d", 86400),
@@ -80,7 +80,7 @@ def test_crawl_command_of_a_group(clean_env):
     scheduler = Scheduler(Settings())
     all_sources = ScheduleGroup(name="feeds", discover="feeds", every="15m")
     assert scheduler.crawl_argv(all_sources) == [
-        sys.executable, "-m", "newsagg.cli", "crawl", "--group", "feeds", "--quiet", "--discover", "feeds"]
+        sys.executable, "-m", "newsagg.app.cli", "crawl", "--group", "feeds", "--quiet", "--discover", "feeds"]
     some = ScheduleGroup(name="cn", sources=["a", "b"], cron="0 * * * *", registry=Path("/r.toml"))
     assert scheduler.crawl_argv(some)[4:] == [
         "--group", "cn", "--quiet", "--sources", "a,b", "--registry", "/r.toml"]

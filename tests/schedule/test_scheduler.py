@@ -10,14 +10,15 @@ import threading
 import time
 from pathlib import Path
 
-from sched_support import crawl_env, expected_urls, wait_for
+import pytest
 from sqlalchemy import select
 
+from newsagg.app.schedule import FileGroupLock, Scheduler, close_dead_runs, worker_name
 from newsagg.config import ScheduleGroup, Settings
 from newsagg.demo.server import FEED_PATHS
 from newsagg.models import CrawlRun
-from newsagg.schedule import FileGroupLock, Scheduler, close_dead_runs, worker_name
 from newsagg.store import Store
+from tests.schedule.sched_support import crawl_env, expected_urls, running, wait_for
 
 PY = sys.executable
 
@@ -32,11 +33,7 @@ def pid_of(run: CrawlRun) -> int:
 
 
 def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    return running(pid)
 
 
 def write_config(tmp_path: Path, registry: Path, group: str, extra: str = "") -> Path:
@@ -51,10 +48,11 @@ def write_config(tmp_path: Path, registry: Path, group: str, extra: str = "") ->
 
 def start_scheduler(tmp_path: Path, env: dict, *args: str) -> subprocess.Popen:
     log = open(tmp_path / "scheduler.log", "w")  # noqa: SIM115 — closed with the process
-    return subprocess.Popen([PY, "-m", "newsagg.cli", "schedule", *args], env=env, stdout=log,
+    return subprocess.Popen([PY, "-m", "newsagg.app.cli", "schedule", *args], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
 
 
+@pytest.mark.slow
 def test_two_scheduled_runs_then_nothing_new(sites, tmp_path):
     """The done-criterion: every 2 s, two consecutive runs; the second stores nothing; the index runs after new."""
     registry, _ = sites.write_files(tmp_path)
@@ -87,6 +85,7 @@ def test_two_scheduled_runs_then_nothing_new(sites, tmp_path):
     store.close()
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_running_crawl_cleanly_and_releases_the_lock(slow_sites, tmp_path):
     registry, _ = slow_sites.write_files(tmp_path)
     db = f"sqlite:///{tmp_path / 'store.db'}"
@@ -115,6 +114,7 @@ def test_sigterm_stops_a_running_crawl_cleanly_and_releases_the_lock(slow_sites,
     store.close()
 
 
+@pytest.mark.slow
 def test_a_crawl_seen_dying_is_recorded_killed(slow_sites, tmp_path, monkeypatch):
     registry, _ = slow_sites.write_files(tmp_path)
     db = f"sqlite:///{tmp_path / 'store.db'}"
@@ -142,12 +142,13 @@ def test_a_crawl_seen_dying_is_recorded_killed(slow_sites, tmp_path, monkeypatch
     assert any("sitemap" in p for p in paths) and not paths & set(FEED_PATHS.values())  # discover = "sitemaps"
 
 
+@pytest.mark.slow
 def test_once_records_a_crawl_that_died_before_starting(tmp_path):
     db = f"sqlite:///{tmp_path / 'store.db'}"
     store = Store(db)
     config = write_config(tmp_path, tmp_path / "missing.toml", 'name = "broken"\ncron = "0 * * * *"',
                           "index_after_crawl = false")
-    proc = subprocess.run([PY, "-m", "newsagg.cli", "schedule", "--once"],
+    proc = subprocess.run([PY, "-m", "newsagg.app.cli", "schedule", "--once"],
                           env=crawl_env(db, NEWSAGG_CONFIG=str(config)), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "broken: failed" in proc.stdout

@@ -1,21 +1,21 @@
-"""`newsagg up`'s supervisor: whichever services exist, restarts with backoff, everything stopped on SIGTERM."""
+"""`newsagg up`'s supervisor: scheduler, API and dashboard, restarts with backoff, everything stopped on SIGTERM."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 
-from sched_support import wait_for
+import pytest
 
+from newsagg.app.supervise import deployment
 from newsagg.config import Settings
-from newsagg.supervise import deployment
+from tests.schedule.sched_support import running, wait_for
 
 SUPERVISOR = r"""
 import logging, sys
-from newsagg.supervise import Service, Supervisor
+from newsagg.app.supervise import Service, Supervisor
 logging.basicConfig(level=logging.INFO)
 record = "import os, sys, time; print(os.getpid(), file=open(sys.argv[1], 'a'), flush=True); "
 steady = [sys.executable, "-c", record + "time.sleep(600)", sys.argv[1] + "/steady.pids"]
@@ -28,6 +28,7 @@ def lines(path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
+@pytest.mark.slow
 def test_restarts_what_exits_and_stops_everything_on_sigterm(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(tmp_path)], stderr=subprocess.PIPE, text=True)
     try:
@@ -39,13 +40,14 @@ def test_restarts_what_exits_and_stops_everything_on_sigterm(tmp_path):
     assert code == 0, proc.stderr.read()
     steady_pid = int(lines(tmp_path / "steady.pids")[0])
     time.sleep(0.2)
-    assert not os.path.exists(f"/proc/{steady_pid}") or "Z" in open(f"/proc/{steady_pid}/stat").read().split()[2]
+    assert not running(steady_pid)
 
 
-def test_deployment_has_the_scheduler_and_whatever_else_exists(tmp_path):
-    services = {s.name: s for s in deployment(Settings(data_dir=tmp_path))}
-    assert services["scheduler"].argv[-1] == "schedule"
-    if "dashboard" in services:
-        assert services["dashboard"].url.startswith("http://")
-    if "api" in services:
-        assert services["api"].url.startswith("http://")
+def test_deployment_runs_scheduler_api_and_dashboard_where_the_settings_say(tmp_path):
+    settings = Settings(data_dir=tmp_path, api={"host": "127.0.0.2", "port": 9123},
+                        dashboard={"host": "127.0.0.3", "port": 9124})
+    services = {s.name: s for s in deployment(settings)}
+    assert sorted(services) == ["api", "dashboard", "scheduler"]
+    assert services["scheduler"].argv[1:] == ["-m", "newsagg.app.cli", "schedule"]
+    assert services["api"].argv[-1] == "api" and services["api"].url == "http://127.0.0.2:9123/"
+    assert services["dashboard"].argv[-1] == "dashboard" and services["dashboard"].url == "http://127.0.0.3:9124/"

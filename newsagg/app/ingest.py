@@ -8,10 +8,11 @@ this module only decides when to call it and with how many embedding threads.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import psutil
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,8 @@ class FollowStats:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether process `pid` still runs (signal 0 checks without sending anything)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Whether process `pid` still runs."""
+    return psutil.pid_exists(pid)
 
 
 def index_while(service, crawl_running: Callable[[], bool], threads: int, poll_seconds: float = 1.0) -> FollowStats:

@@ -1,8 +1,7 @@
 """`newsagg up`: the scheduler, the API and the dashboard as child processes of one command.
 
 A child that exits is restarted after a growing pause (1 s, 2 s, 4 s … 60 s); Ctrl-C or SIGTERM stops them all:
-SIGTERM first, SIGKILL for whoever is still there after the grace time. Commands this build does not have yet are
-left out, so `up` starts whatever exists.
+SIGTERM first, SIGKILL for whoever is still there after the grace time.
 """
 
 from __future__ import annotations
@@ -11,12 +10,11 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
+from newsagg.app.processes import PARENT_ENV, Stopping, cli_argv, install_stop_handlers, signal_process_group
 from newsagg.config import Settings
-from newsagg.processes import PARENT_ENV, Stopping, install_stop_handlers, signal_process_group
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 60.0
@@ -34,33 +32,14 @@ class Service:
     restart_at: float = 0.0
 
 
-def _option_default(command, name: str, fallback):
-    for param in getattr(command, "params", []):
-        if param.name == name and param.default not in (None, ""):
-            return param.default
-    return fallback
-
-
 def deployment(settings: Settings) -> list[Service]:
-    """The services of a deployment that exist in this build: scheduler, API, dashboard."""
-    import typer.main
-
-    from newsagg.cli import app
-
-    commands = typer.main.get_command(app).commands
-    cli = [sys.executable, "-m", "newsagg.cli"]
-    services = []
-    if "schedule" in commands:
-        services.append(Service("scheduler", cli + ["schedule"]))
-    if "api" in commands:
-        host = _option_default(commands["api"], "host", settings.api.host)
-        port = _option_default(commands["api"], "port", settings.api.port)
-        services.append(Service("api", cli + ["api"], f"http://{host}:{port}/"))
-    if "dashboard" in commands:
-        host = _option_default(commands["dashboard"], "host", "127.0.0.1")
-        port = _option_default(commands["dashboard"], "port", 8501)
-        services.append(Service("dashboard", cli + ["dashboard"], f"http://{host}:{port}/"))
-    return services
+    """The services of a deployment: scheduler, API, dashboard (each a `newsagg` child on its configured address)."""
+    api, dashboard = settings.api, settings.dashboard
+    return [
+        Service("scheduler", cli_argv("schedule")),
+        Service("api", cli_argv("api"), f"http://{api.host}:{api.port}/"),
+        Service("dashboard", cli_argv("dashboard"), f"http://{dashboard.host}:{dashboard.port}/"),
+    ]
 
 
 class Supervisor:
@@ -74,9 +53,6 @@ class Supervisor:
 
     def describe(self) -> list[str]:
         lines = [f"{s.name:>10}: {s.url or ' '.join(s.argv[2:])}" for s in self.services]
-        missing = {"scheduler", "api", "dashboard"} - {s.name for s in self.services}
-        if missing:
-            lines.append(f"(not in this build: {', '.join(sorted(missing))})")
         return lines + ["Ctrl-C to stop everything."]
 
     def run(self) -> int:

@@ -135,7 +135,7 @@ def index(
 
     # Store-wide (an advisory lock on PostgreSQL): schedulers on several machines never update one index at once
     if follow_pid is not None:
-        from newsagg.ingest import index_while, pid_alive
+        from newsagg.app.ingest import index_while, pid_alive
 
         threads = get_settings().embedding.threads_while_crawling
         with service.store.exclusive(INDEX_LOCK, on_wait=waiting):
@@ -209,14 +209,16 @@ def search(query: str, mode: str = typer.Option("hybrid", help="keyword | semant
 
 @app.command("dashboard")
 def dashboard_command(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8501, help="Port to listen on."),
+    host: Optional[str] = typer.Option(None, help="Address to listen on (default: settings dashboard.host)."),
+    port: Optional[int] = typer.Option(None, help="Port to listen on (default: settings dashboard.port)."),
 ) -> None:
     """Run the Streamlit dashboard over the store (same recommender service as the API)."""
     from streamlit.web import cli as streamlit_cli
 
     import dashboard
 
+    where = get_settings().dashboard
+    host, port = where.host if host is None else host, where.port if port is None else port
     app_file = Path(next(iter(dashboard.__path__))).resolve() / "app.py"  # also when installed as a namespace
     console.print(f"Dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
     # `streamlit run` in this process, not a child: Ctrl-C and SIGTERM reach Streamlit itself, and the parent
@@ -267,7 +269,7 @@ def sources_add(
     dry_run: bool = typer.Option(False, "--dry-run", help="Discover and verify, write nothing."),
 ) -> None:
     """Discover a publisher's feeds and sitemaps from its homepage, verify them with a sample article, append it."""
-    from newsagg.source_commands import add_source
+    from newsagg.app.source_commands import add_source
 
     settings = get_settings()
     raise typer.Exit(add_source(url, registry or settings.crawl.sources_file, settings, console,
@@ -282,7 +284,7 @@ def sources_check(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per source on stdout."),
 ) -> None:
     """Fetch each source's feeds, sitemaps and a sample article; a verdict per source; exit 1 if one is broken."""
-    from newsagg.source_commands import check_sources
+    from newsagg.app.source_commands import check_sources
 
     settings = get_settings()
     split = [n for arg in names or [] for n in _split(arg) or []] or None
@@ -363,14 +365,14 @@ def demo_env() -> dict[str, str]:
 @app.command()
 def demo(serve: bool = typer.Option(True, help="End with the API and the dashboard running (Ctrl-C stops).")) -> None:
     """The main job on the bundled demo sites: serve, crawl, index, show related articles, then API + dashboard."""
+    from newsagg.app.processes import cli_argv
     from newsagg.demo.server import DemoSites
 
     settings = get_settings()
     with DemoSites() as sites:
         registry, _ = sites.write_files(settings.data_dir / "demo")
         console.rule("[bold]1. crawl the demo news sites")
-        code = subprocess.call([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry)],
-                               env=demo_env())
+        code = subprocess.call(cli_argv("crawl", "--registry", str(registry)), env=demo_env())
         if code != 0:
             raise typer.Exit(code)
         console.print(f"Store: {masked_url(settings.database_url)}")
@@ -396,7 +398,7 @@ def _show_demo_related(service, how_many: int = 3) -> None:
 
 
 def _serve_demo(settings, sites) -> None:
-    from newsagg.supervise import Supervisor, deployment
+    from newsagg.app.supervise import Supervisor, deployment
 
     console.rule("[bold]4. API and dashboard")
     services = [s for s in deployment(settings) if s.name in ("api", "dashboard")]
@@ -404,8 +406,7 @@ def _serve_demo(settings, sites) -> None:
     for outlet in sites.ports:
         console.print(f"demo site {outlet:>15}: {sites.base_url(outlet)}/")
     for line in supervisor.describe():
-        if not line.startswith("(not in this build"):  # the demo runs no scheduler on purpose
-            console.print(line)
+        console.print(line)
     raise typer.Exit(supervisor.run())
 
 
@@ -417,8 +418,8 @@ def schedule(
     """Recurring crawls per source group (`schedule.groups` in the config), then an incremental index update."""
     import logging
 
-    from newsagg.processes import install_stop_handlers
-    from newsagg.schedule import Scheduler
+    from newsagg.app.processes import install_stop_handlers
+    from newsagg.app.schedule import Scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -440,10 +441,10 @@ def schedule(
 
 @app.command()
 def up() -> None:
-    """Run the scheduler, the API and the dashboard together (whichever exist) until Ctrl-C/SIGTERM."""
+    """Run the scheduler, the API and the dashboard together until Ctrl-C/SIGTERM."""
     import logging
 
-    from newsagg.supervise import Supervisor, deployment
+    from newsagg.app.supervise import Supervisor, deployment
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     supervisor = Supervisor(deployment(get_settings()), stop_timeout=get_settings().schedule.stop_timeout)
@@ -518,7 +519,7 @@ def retag(
 
 
 if __name__ == "__main__":
-    from newsagg.processes import watch_parent
+    from newsagg.app.processes import watch_parent
 
     watch_parent()  # a child of `newsagg schedule`/`up` stops when its parent is killed
     app()

@@ -1,6 +1,6 @@
 """`newsagg schedule`: recurring crawls per source group, each followed by an incremental index update.
 
-- Each crawl is a child process, `python -m newsagg.cli crawl --group NAME …` (Scrapy's reactor cannot restart).
+- Each crawl is a child process, `python -m newsagg.app.cli crawl --group NAME …` (Scrapy's reactor cannot restart).
 - Never two crawls of one group at once: a file lock on one machine, a Redis lock (a renewed lease) with redis_url.
 - Missed runs coalesce into one (APScheduler 3: coalesce, max_instances=1, misfire_grace_time).
 - The crawl's own crawl_runs row gets the child's exit status; a child seen dying leaves "killed" or "failed".
@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import socket
 import subprocess
@@ -24,21 +23,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select, update
+import psutil
 
+from newsagg.app.processes import Stopping, cli_argv, run_child
 from newsagg.config import ScheduleGroup, Settings, get_settings
 from newsagg.models import CrawlRun, utcnow
-from newsagg.processes import Stopping, run_child
 from newsagg.store import Store
 
 log = logging.getLogger(__name__)
+# Kept by hand: pydantic's timedelta reads ISO 8601 ("PT15M") and "1d", but not "90s", "15m" or "1h30m".
 _EVERY_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-# Used while `newsagg index` does not exist: the same incremental update, through the public service API.
-INDEX_FALLBACK = (
-    "from newsagg.store import Store; from recommender.service import RelatedService; "
-    "print(RelatedService(Store.from_settings()).update_index())"
-)
 
 
 def parse_every(text: str) -> timedelta:
@@ -101,7 +96,9 @@ class RedisGroupLock:
     """Many machines: a Redis lock with a lease, renewed by a thread while held (a dead holder's lease expires).
 
     Lost — taken over, or not renewed for a whole lease because Redis was unreachable — sets `lost_event`, and
-    the scheduler stops the group's crawl: another scheduler may be starting it.
+    the scheduler stops the group's crawl: another scheduler may be starting it. The lease is redis-py's Lock
+    (`reacquire` resets it); the renewal loop stays ours because neither redis-py nor python-redis-lock (whose
+    auto-renewal thread just ends on failure) tells the holder that the lock is lost.
     """
 
     def __init__(self, client, name: str, ttl: float):
@@ -160,64 +157,30 @@ def worker_name(pid: int) -> str:
 
 def record_exit(store: Store, group: ScheduleGroup, pid: int, started: datetime, code: int) -> CrawlRun | None:
     """Attach the exit status to the child's crawl run; a run left "running" becomes killed/failed."""
-    died = "killed" if code < 0 else "failed"
-    with store.session() as s:
-        run = s.scalar(select(CrawlRun).where(CrawlRun.worker == worker_name(pid), CrawlRun.started_at >= started)
-                       .order_by(CrawlRun.id.desc()).limit(1))
-        if run is None:
-            if code == 0:
-                return None
-            # Died before its spider opened (bad registry, import error, OOM …): the history still shows it.
-            run = CrawlRun(group=group.name, sources=list(group.sources), status=died, started_at=started,
-                           finished_at=utcnow(), exit_code=code, worker=worker_name(pid))
-            s.add(run)
-            return run
-        run.exit_code = code
-        if run.status == "running":
-            run.status, run.finished_at = died, utcnow()
-        return run
+    return store.record_exit(worker_name(pid), started, code, "killed" if code < 0 else "failed",
+                             group=group.name, sources=group.sources)
 
 
 def close_dead_runs(store: Store) -> int:
     """Runs of this host still "running" whose process is gone (e.g. host crash, kill -9) become "killed"."""
-    host = socket.gethostname() + ":"
     dead = []
-    with store.session() as s:
-        for run_id, worker, started in s.execute(select(CrawlRun.id, CrawlRun.worker, CrawlRun.started_at).where(
-                CrawlRun.status == "running", CrawlRun.worker.startswith(host))):
-            pid = worker.rsplit(":", 1)[-1]
-            if pid.isdigit() and not _running_since(int(pid), started):
-                dead.append(run_id)
-        if dead:
-            s.execute(update(CrawlRun).where(CrawlRun.id.in_(dead)).values(status="killed", finished_at=utcnow()))
+    for run in store.running_runs(socket.gethostname() + ":"):
+        pid = run.worker.rsplit(":", 1)[-1]
+        if pid.isdigit() and not _running_since(int(pid), run.started_at):
+            dead.append(run.id)
+    store.end_runs(dead, "killed")
     return len(dead)
 
 
 def _running_since(pid: int, started: datetime) -> bool:
     """True if process pid exists and is not a newer process that got a recycled pid."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        began = psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        pass
-    try:  # Linux: the process's start time, from boot time + its start in clock ticks
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-        began = boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, StopIteration, IndexError):
+    except psutil.Error:  # e.g. access denied: it exists, and we cannot tell when it began
         return True
     return began <= started.timestamp() + 2.0
-
-
-def cli_commands() -> set[str]:
-    """Names of the `newsagg` commands that exist in this build (others add theirs over time)."""
-    import typer.main
-
-    from newsagg.cli import app
-
-    return set(typer.main.get_command(app).commands)
 
 
 @dataclass
@@ -247,7 +210,6 @@ class Scheduler:
             raise ValueError("schedule groups with workers > 1 need redis_url (they share a Redis frontier)")
         self._index_lock = threading.Lock()
         self._index_dirty = self.cfg.index_after_crawl  # a previous process may have died mid-update: catch up
-        self._index_argv: list[str] | None = None
         # Children work on this scheduler's store, data and Redis, whatever their own environment says.
         self.child_env = {"NEWSAGG_DATABASE_URL": self.settings.database_url,
                           "NEWSAGG_DATA_DIR": str(self.settings.data_dir)}
@@ -262,7 +224,7 @@ class Scheduler:
         return FileGroupLock(Path(lock_dir) / f"crawl-{group.name}.lock")
 
     def crawl_argv(self, group: ScheduleGroup) -> list[str]:
-        argv = [self.python, "-m", "newsagg.cli", "crawl", "--group", group.name, "--quiet"]
+        argv = cli_argv("crawl", "--group", group.name, "--quiet", python=self.python)
         if group.sources and "*" not in group.sources:
             argv += ["--sources", ",".join(group.sources)]
         if group.discover != "all":
@@ -345,14 +307,7 @@ class Scheduler:
         return [thread]
 
     def index_argv(self) -> list[str]:
-        if self._index_argv is None:
-            if self.cfg.index_command:
-                self._index_argv = list(self.cfg.index_command)
-            elif "index" in cli_commands():
-                self._index_argv = [self.python, "-m", "newsagg.cli", "index"]
-            else:
-                self._index_argv = [self.python, "-c", INDEX_FALLBACK]
-        return self._index_argv
+        return list(self.cfg.index_command) or cli_argv("index", python=self.python)
 
     def update_index(self) -> bool | None:
         """Run the incremental index update while something is new; None when another thread is already on it."""

@@ -18,6 +18,12 @@ import time
 log = logging.getLogger(__name__)
 PARENT_ENV = "NEWSAGG_PARENT_PID"
 PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
+CLI_MODULE = "newsagg.app.cli"  # what every child runs: `python -m newsagg.app.cli COMMAND …`
+
+
+def cli_argv(*args: str, python: str = sys.executable) -> list[str]:
+    """The argv of a `newsagg` child process (by module, so it runs in this interpreter's environment)."""
+    return [python, "-m", CLI_MODULE, *args]
 
 
 def watch_parent() -> None:
