@@ -12,7 +12,8 @@ Measured in the same run, on the same texts (median of --passes where a stage is
 - ingest: the real crawl (`newsagg crawl` subprocess) while this process indexes with `newsagg.ingest.index_while`
   (as `newsagg index --follow-pid` beside a scheduled crawl): pages / time until all are stored AND indexed;
 - embed-only: `update_index` over the same stored articles (embed + index + stories, no crawl);
-- embed: our Embedder (the shipped backend) and plain `SentenceTransformer.encode` (torch fp32) on the same texts;
+- embed: our Embedder as shipped (onnx int8), our Embedder on the torch backend, and plain
+  `SentenceTransformer.encode` (torch fp32), on the same texts (the stored articles' title + lead), alternating;
 - quality: dev-set related P@5 (benchmarks/related.py, full text and titles) for each backend.
 Last line: one JSON object.
 """
@@ -200,19 +201,23 @@ def run_embed_only(ingest_db: Path, work: Path, models: Path, tag: str) -> float
 
 
 def time_encoders(texts: list[str], models: Path, passes: int) -> dict[str, float]:
-    """Median seconds of our Embedder and of plain SentenceTransformer.encode on the same texts, alternating."""
+    """Median seconds on the same texts, alternating: our Embedder as shipped (onnx int8), our Embedder on the
+    torch backend, and plain SentenceTransformer.encode (torch fp32, the same batch size and length cap)."""
     from sentence_transformers import SentenceTransformer
 
     from recommender.embed import Embedder, resolve_model
 
     settings = Settings().embedding
     ours = Embedder(settings.model_copy(update={"cache_dir": models}))
+    torch_path = Embedder(settings.model_copy(update={"backend": "torch"}))
     plain = SentenceTransformer(resolve_model(settings.model), device="cpu")
     plain.max_seq_length = min(settings.max_seq_length, plain.max_seq_length)
-    runs = {"ours": lambda: ours.encode(texts),
-            "plain": lambda: plain.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True)}
-    ours.encode(texts[:16])  # load and warm up outside the timing
-    plain.encode(texts[:16])
+    runs = {"ours": lambda: ours.encode(texts), "torch": lambda: torch_path.encode(texts),
+            "plain": lambda: plain.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True,
+                                         show_progress_bar=False)}
+    ours.encode(texts[:64])  # load and warm up outside the timing
+    torch_path.encode(texts[:64])
+    plain.encode(texts[:64])
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(passes):
         for name, run in runs.items():
@@ -222,7 +227,7 @@ def time_encoders(texts: list[str], models: Path, passes: int) -> dict[str, floa
     return {name: statistics.median(s) for name, s in seconds.items()} | {"backend": ours.backend}
 
 
-def quality(backends: list[str]) -> dict[str, float]:
+def quality(backends: list[str], models: Path) -> dict[str, float]:
     """Dev-set related P@5 (full text, titles) per backend, through benchmarks/related.py."""
     import importlib.util
 
@@ -234,7 +239,7 @@ def quality(backends: list[str]) -> dict[str, float]:
         for mode in ("full", "title"):
             with contextlib.redirect_stdout(io.StringIO()):
                 result = related.main(["--docs", str(DEV_STORIES), "--mode", mode, "--backend", backend,
-                                       "--no-baselines"])
+                                       "--model-cache", str(models), "--no-baselines"])
             out[f"p5_{mode}_{backend}"] = result["p_at_5"]
     return out
 
@@ -268,7 +273,7 @@ def main() -> None:
         lead = Settings().embedding.lead_words
         texts = [article_text(a.title, a.body, lead) for a in articles]
         enc = time_encoders(texts, models, args.passes)
-        scores = {} if args.no_quality or not DEV_STORIES.exists() else quality(["torch", "onnx"])
+        scores = {} if args.no_quality or not DEV_STORIES.exists() else quality(["torch", "onnx"], models)
     finally:
         site.terminate()
         site.wait()
@@ -283,33 +288,39 @@ def report(args, site_info, indexed, ingest, crawl, embed_only, texts, enc, scor
     med = statistics.median
     rates = {
         "ingest_per_s": n / med(ingest), "crawl_per_s": n / med(crawl), "embed_only_per_s": n / med(embed_only),
-        "embed_per_s": len(texts) / enc["ours"], "st_torch_per_s": len(texts) / enc["plain"],
+        "embed_per_s": len(texts) / enc["ours"], "embed_torch_per_s": len(texts) / enc["torch"],
+        "st_torch_per_s": len(texts) / enc["plain"],
     }
-    threads = Settings().embedding
+    ratios = {"ingest_vs_embed_only": rates["ingest_per_s"] / rates["embed_only_per_s"],
+              "ours_vs_st": rates["embed_per_s"] / rates["st_torch_per_s"],
+              "ours_vs_torch_backend": rates["embed_per_s"] / rates["embed_torch_per_s"]}
+    emb = Settings().embedding
     print(f"pages {args.pages} (median {site_info['median_bytes'] / 1000:.0f} KB, min "
           f"{site_info['min_bytes'] / 1000:.0f} KB), indexed {n:.0f}; {os.cpu_count()} cores, CPU only; "
-          f"median of {args.passes} passes; embedding threads {threads.threads or 'all'}, "
-          f"{threads.threads_while_crawling} while crawling")
+          f"median of {args.passes} passes; embedding threads {emb.threads or 'all'}, "
+          f"{emb.threads_while_crawling} while crawling; {len(texts)} texts of title + {emb.lead_words} words")
     rows = [
         ("ingest (crawl ∥ index, end to end)", rates["ingest_per_s"]),
         ("  of which crawl → extract → store", rates["crawl_per_s"]),
         ("embed-only (update_index on the stored articles)", rates["embed_only_per_s"]),
-        (f"embed: our path ({enc['backend']}, title + {threads.lead_words} words)", rates["embed_per_s"]),
-        ("embed: plain SentenceTransformer.encode, torch fp32, same texts", rates["st_torch_per_s"]),
+        (f"embed: our Embedder, {enc['backend']} (shipped)", rates["embed_per_s"]),
+        ("embed: our Embedder, torch backend", rates["embed_torch_per_s"]),
+        ("embed: plain SentenceTransformer.encode, torch fp32", rates["st_torch_per_s"]),
     ]
-    print(f"{'stage':<66}{'articles/s':>12}")
+    print(f"{'stage (same texts for the three embed rows)':<58}{'articles/s':>12}")
     for name, rate in rows:
-        print(f"{name:<66}{rate:>12.1f}")
-    print(f"ingest / embed-only = {rates['ingest_per_s'] / rates['embed_only_per_s']:.2f} (target ≥ 0.85)   "
-          f"our embed / plain ST = {rates['embed_per_s'] / rates['st_torch_per_s']:.2f} (target ≥ 2.5)")
+        print(f"{name:<58}{rate:>12.1f}")
+    print(f"ingest / embed-only = {ratios['ingest_vs_embed_only']:.2f} (target ≥ 0.85)   "
+          f"ours / plain ST = {ratios['ours_vs_st']:.2f} (target ≥ 2.5)   "
+          f"ours / torch backend = {ratios['ours_vs_torch_backend']:.2f}")
     if scores:
         print("dev-set related P@5      full    title")
         for backend in ("torch", "onnx"):
             print(f"  {backend:<22}{scores[f'p5_full_{backend}']:8.3f}{scores[f'p5_title_{backend}']:9.3f}")
         gaps = [100 * (scores[f"p5_{m}_torch"] - scores[f"p5_{m}_onnx"]) for m in ("full", "title")]
         print(f"  onnx below torch by {gaps[0]:.2f} (full) and {gaps[1]:.2f} (title) points (target ≤ 0.5)")
-    print(json.dumps({"pages": args.pages, "articles": n, "passes": args.passes,
-                      **{k: round(v, 2) for k, v in rates.items()}, **scores}))
+    print(json.dumps({"pages": args.pages, "articles": n, "passes": args.passes, "backend": enc["backend"],
+                      **{k: round(v, 2) for k, v in (rates | ratios).items()}, **scores}))
 
 
 if __name__ == "__main__":
