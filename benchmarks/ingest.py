@@ -27,6 +27,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -149,6 +150,12 @@ def start_site(n: int, work: Path) -> tuple[subprocess.Popen, str, dict]:
 
 
 # ---- the stages -------------------------------------------------------------------------------------
+def cpu_seconds(who: int) -> float:
+    """User + system CPU of this process (RUSAGE_SELF, all threads) or of its finished children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def service_for(db_url: str, data_dir: Path, models: Path):
     from recommender.service import RelatedService
 
@@ -156,8 +163,9 @@ def service_for(db_url: str, data_dir: Path, models: Path):
     return RelatedService(Store(db_url), settings)
 
 
-def run_ingest(base: str, work: Path, models: Path, tag: str) -> tuple[float, float, int]:
-    """Crawl in a subprocess while this process indexes what has arrived; (total s, crawl s, articles indexed)."""
+def run_ingest(base: str, work: Path, models: Path, tag: str) -> dict:
+    """Crawl in a subprocess while this process indexes what has arrived: seconds (total, crawl), articles
+    indexed, and the CPU seconds of each side (the crawl subprocess; this process's indexing)."""
     from newsagg.ingest import index_while
 
     registry = work / "bench.toml"
@@ -169,6 +177,7 @@ def run_ingest(base: str, work: Path, models: Path, tag: str) -> tuple[float, fl
     service = service_for(db_url, work / f"data-{tag}", models)
     service.embedder.encode(["warm-up"])  # model load is not ingest work (a running scheduler has it loaded)
     env = local_crawl_env(NEWSAGG_DATABASE_URL=db_url, NEWSAGG_DATA_DIR=str(work / f"data-{tag}"))
+    crawl_cpu0, index_cpu0 = cpu_seconds(resource.RUSAGE_CHILDREN), cpu_seconds(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     crawl = subprocess.Popen([sys.executable, "-m", "newsagg.cli", "crawl", "--registry", str(registry), "--quiet"],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -181,23 +190,33 @@ def run_ingest(base: str, work: Path, models: Path, tag: str) -> tuple[float, fl
         return False
 
     stats = index_while(service, crawling, service.settings.embedding.threads_while_crawling, poll_seconds=0.2)
-    return time.perf_counter() - t0, crawl_s[0], stats.total
+    return {"total": time.perf_counter() - t0, "crawl": crawl_s[0], "indexed": stats.total,
+            "crawl_cpu": cpu_seconds(resource.RUSAGE_CHILDREN) - crawl_cpu0,  # the crawl is the one child waited for
+            "index_cpu": cpu_seconds(resource.RUSAGE_SELF) - index_cpu0}
 
 
-def run_embed_only(ingest_db: Path, work: Path, models: Path, tag: str) -> float:
+def run_embed_only(ingest_db: Path, work: Path, models: Path, tag: str) -> tuple[float, float]:
     """update_index over the stored articles in a copy of the store without embeddings or index."""
+    import sqlite3
+
     import sqlalchemy
 
     copy_db = work / f"embed-only-{tag}.db"
-    shutil.copy(ingest_db, copy_db)
+    # sqlite's backup, not a file copy: the newest rows may still be in the -wal file beside the database
+    with contextlib.closing(sqlite3.connect(ingest_db)) as src, contextlib.closing(sqlite3.connect(copy_db)) as dst:
+        src.backup(dst)
     url = f"sqlite:///{copy_db}"
     with Store(url).session() as s:
         s.execute(sqlalchemy.text("DELETE FROM embeddings"))
+        stored = s.execute(sqlalchemy.text("SELECT count(*) FROM articles")).scalar_one()
     service = service_for(url, work / f"data-embed-only-{tag}", models)
     service.embedder.encode(["warm-up"])
-    t0 = time.perf_counter()
-    service.update_index()
-    return time.perf_counter() - t0
+    t0, cpu0 = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF)
+    stats = service.update_index()
+    seconds, cpu = time.perf_counter() - t0, cpu_seconds(resource.RUSAGE_SELF) - cpu0
+    if stats.embedded != stored:
+        print(f"WARNING: embed-only embedded {stats.embedded} of {stored} stored articles", file=sys.stderr)
+    return seconds, cpu
 
 
 def time_encoders(texts: list[str], models: Path, passes: int) -> dict[str, float]:
@@ -260,13 +279,11 @@ def main() -> None:
     models = work / "models"  # one ONNX build for every stage; built (offline) during the first warm-up
     site, base, site_info = start_site(args.pages, work)
     try:
-        ingest, crawl, indexed, embed_only = [], [], [], []
+        runs = []
         for k in range(args.passes):
-            total_s, crawl_s, n_indexed = run_ingest(base, work, models, tag=str(k))
-            ingest.append(total_s)
-            crawl.append(crawl_s)
-            indexed.append(n_indexed)
-            embed_only.append(run_embed_only(work / f"ingest-{k}.db", work, models, tag=str(k)))
+            run = run_ingest(base, work, models, tag=str(k))
+            run["embed_only"], run["embed_only_cpu"] = run_embed_only(work / f"ingest-{k}.db", work, models, tag=str(k))
+            runs.append(run)
         from recommender.embed import article_text
 
         articles = list(Store(f"sqlite:///{work / 'ingest-0.db'}").iter_articles())
@@ -278,20 +295,29 @@ def main() -> None:
         site.terminate()
         site.wait()
         shutil.rmtree(work, ignore_errors=True)
-    report(args, site_info, indexed, ingest, crawl, embed_only, texts, enc, scores)
+    report(args, site_info, runs, texts, enc, scores)
 
 
-def report(args, site_info, indexed, ingest, crawl, embed_only, texts, enc, scores) -> None:
-    n = statistics.median(indexed)
+def report(args, site_info, runs: list[dict], texts, enc, scores) -> None:
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    n = med("indexed")
     if n < args.pages * 0.98:
         print(f"WARNING: only {n} of {args.pages} pages were stored and indexed", file=sys.stderr)
-    med = statistics.median
     rates = {
-        "ingest_per_s": n / med(ingest), "crawl_per_s": n / med(crawl), "embed_only_per_s": n / med(embed_only),
+        "ingest_per_s": n / med("total"), "crawl_per_s": n / med("crawl"), "embed_only_per_s": n / med("embed_only"),
         "embed_per_s": len(texts) / enc["ours"], "embed_torch_per_s": len(texts) / enc["torch"],
         "st_torch_per_s": len(texts) / enc["plain"],
     }
+    cpu_ms = {"crawl_cpu_ms": 1000 * med("crawl_cpu") / n, "index_cpu_ms": 1000 * med("index_cpu") / n,
+              "embed_only_cpu_ms": 1000 * med("embed_only_cpu") / n}
+    cores = os.cpu_count() or 1
+    # the crawl and the indexer share the cores: with every core busy, end-to-end takes (crawl + index CPU) / cores
+    # and embed-only its own CPU / cores, so their CPU per article bounds the ratio (whatever else shares the box)
+    ceiling = med("embed_only_cpu") / (med("crawl_cpu") + med("index_cpu"))
     ratios = {"ingest_vs_embed_only": rates["ingest_per_s"] / rates["embed_only_per_s"],
+              "cpu_ceiling_ingest_vs_embed_only": ceiling,
               "ours_vs_st": rates["embed_per_s"] / rates["st_torch_per_s"],
               "ours_vs_torch_backend": rates["embed_per_s"] / rates["embed_torch_per_s"]}
     emb = Settings().embedding
@@ -313,6 +339,10 @@ def report(args, site_info, indexed, ingest, crawl, embed_only, texts, enc, scor
     print(f"ingest / embed-only = {ratios['ingest_vs_embed_only']:.2f} (target ≥ 0.85)   "
           f"ours / plain ST = {ratios['ours_vs_st']:.2f} (target ≥ 2.5)   "
           f"ours / torch backend = {ratios['ours_vs_torch_backend']:.2f}")
+    print(f"CPU per article: crawl → extract → store {cpu_ms['crawl_cpu_ms']:.0f} ms (the site's server not "
+          f"counted), indexing beside it {cpu_ms['index_cpu_ms']:.0f} ms, embed-only "
+          f"{cpu_ms['embed_only_cpu_ms']:.0f} ms: sharing the {cores} cores, ingest / embed-only cannot exceed "
+          f"{ceiling:.2f}")
     if scores:
         print("dev-set related P@5      full    title")
         for backend in ("torch", "onnx"):
@@ -320,7 +350,7 @@ def report(args, site_info, indexed, ingest, crawl, embed_only, texts, enc, scor
         gaps = [100 * (scores[f"p5_{m}_torch"] - scores[f"p5_{m}_onnx"]) for m in ("full", "title")]
         print(f"  onnx below torch by {gaps[0]:.2f} (full) and {gaps[1]:.2f} (title) points (target ≤ 0.5)")
     print(json.dumps({"pages": args.pages, "articles": n, "passes": args.passes, "backend": enc["backend"],
-                      **{k: round(v, 2) for k, v in (rates | ratios).items()}, **scores}))
+                      **{k: round(v, 2) for k, v in (rates | ratios | cpu_ms).items()}, **scores}))
 
 
 if __name__ == "__main__":
