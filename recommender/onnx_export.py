@@ -33,7 +33,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("recommender.onnx_export")  # by name: the builder runs it as __main__
 
 # Bump when the export or quantization recipe changes, so caches built by older code are rebuilt.
 RECIPE = "torchscript-opset17-eager+bert-fusions+qint8-per-channel/3"
@@ -190,7 +190,8 @@ def _child_main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)  # our one line; the optimizer's per-fusion notes stay out of the caller's log
     threading.Thread(target=_stop_when_parent_goes, name="parent-watch", daemon=True).start()
     job = json.loads(argv[0])
     _build_once(Path(job["model_dir"]), Path(job["target"]), bool(job["quantize"]), job["fingerprint"])
