@@ -10,7 +10,6 @@ and crawled with the shipped politeness (robots.txt, 2 requests per site, AutoTh
 
 Measured in the same run, on the same texts (median of --passes where a stage is repeated):
 - ingest: the real crawl (`newsagg crawl` subprocess) while this process indexes with `newsagg.ingest.index_while`
-  (passes as shipped: embedding.seconds_between_passes_while_crawling)
   (as `newsagg index --follow-pid` beside a scheduled crawl): pages / time until all are stored AND indexed;
 - embed-only: `update_index` over the same stored articles (embed + index + stories, no crawl);
 - embed: our Embedder as shipped (onnx int8), our Embedder on the torch backend, and plain

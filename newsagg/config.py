@@ -135,11 +135,6 @@ class EmbeddingSettings(BaseModel):
         description="Threads the indexer embeds with while a crawl runs beside it (`newsagg index --follow-pid`, "
         "schedule.index_while_crawling), leaving the other cores to the crawl (0 = `threads`).",
     )
-    seconds_between_passes_while_crawling: float = Field(
-        default=10.0, ge=0,
-        description="Beside a crawl, start an index pass at most this often: each pass has fixed work (snapshot, "
-        "stories, lists), so fewer, larger passes cost less CPU an article; the index lags the crawl by about this.",
-    )
     cache_dir: Path | None = Field(default=None, description="Where ONNX exports are cached; default data_dir/models.")
     batch_size: int = Field(default=32, ge=1)
     max_seq_length: int = Field(default=256, ge=16)

@@ -35,23 +35,16 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def index_while(service, crawl_running: Callable[[], bool], threads: int, poll_seconds: float = 1.0,
-                pass_seconds: float | None = None) -> FollowStats:
-    """update_index() in passes while `crawl_running()`, embedding with `threads` threads, a pass at most every
-    `pass_seconds` (default: embedding.seconds_between_passes_while_crawling); then one last pass with the
-    configured thread count, so everything the crawl stored is indexed when this returns."""
-    if pass_seconds is None:
-        pass_seconds = service.settings.embedding.seconds_between_passes_while_crawling
+def index_while(service, crawl_running: Callable[[], bool], threads: int, poll_seconds: float = 1.0) -> FollowStats:
+    """update_index() in passes while `crawl_running()`, embedding with `threads` threads; then one last pass with
+    the configured thread count, so everything the crawl stored is indexed when this returns."""
     t0, passes, added = time.perf_counter(), 0, 0
     with service.embedder.threads(threads):
         while crawl_running():
-            started = time.monotonic()
             stats = service.update_index()
             passes, added = passes + 1, added + stats.added
-            # let articles gather (a pass's fixed work is paid per pass), checking the crawl so the end is prompt
-            next_pass = started + max(pass_seconds, 0.0 if stats.added else poll_seconds)
-            while crawl_running() and time.monotonic() < next_pass:
-                time.sleep(min(poll_seconds, max(next_pass - time.monotonic(), 0.0)))
+            if stats.added == 0:
+                time.sleep(poll_seconds)  # nothing new yet: do not spin on the store
     stats = service.update_index()
     passes, added = passes + 1, added + stats.added
     log.info("indexed %d article(s) in %d pass(es) beside the crawl", added, passes)

@@ -37,7 +37,7 @@ def test_index_while_indexes_what_a_running_crawl_stores_on_its_thread_count(sto
 
     crawler = threading.Thread(target=crawl)
     crawler.start()
-    stats = index_while(service, lambda: not done.is_set(), threads=1, poll_seconds=0.1, pass_seconds=0.3)
+    stats = index_while(service, lambda: not done.is_set(), threads=1, poll_seconds=0.1)
     crawler.join()
     assert stats.total == len(TOPICS) and stats.added == len(TOPICS) and stats.passes >= 2
     assert service.index_info()["count"] == len(TOPICS)
