@@ -312,12 +312,11 @@ def report(args, site_info, runs: list[dict], texts, enc, scores) -> None:
     }
     cpu_ms = {"crawl_cpu_ms": 1000 * med("crawl_cpu") / n, "index_cpu_ms": 1000 * med("index_cpu") / n,
               "embed_only_cpu_ms": 1000 * med("embed_only_cpu") / n}
-    cores = os.cpu_count() or 1
-    # the crawl and the indexer share the cores: with every core busy, end-to-end takes (crawl + index CPU) / cores
-    # and embed-only its own CPU / cores, so their CPU per article bounds the ratio (whatever else shares the box)
-    ceiling = med("embed_only_cpu") / (med("crawl_cpu") + med("index_cpu"))
+    # CPU an article of both sides of the ingest against embed-only: how much more work the overlap does, apart
+    # from how well either side fills the cores (not a hard bound: embed-only has serial parts too)
+    cpu_ratio = med("embed_only_cpu") / (med("crawl_cpu") + med("index_cpu"))
     ratios = {"ingest_vs_embed_only": rates["ingest_per_s"] / rates["embed_only_per_s"],
-              "cpu_ceiling_ingest_vs_embed_only": ceiling,
+              "cpu_embed_only_vs_ingest": cpu_ratio,
               "ours_vs_st": rates["embed_per_s"] / rates["st_torch_per_s"],
               "ours_vs_torch_backend": rates["embed_per_s"] / rates["embed_torch_per_s"]}
     emb = Settings().embedding
@@ -341,8 +340,7 @@ def report(args, site_info, runs: list[dict], texts, enc, scores) -> None:
           f"ours / torch backend = {ratios['ours_vs_torch_backend']:.2f}")
     print(f"CPU per article: crawl → extract → store {cpu_ms['crawl_cpu_ms']:.0f} ms (the site's server not "
           f"counted), indexing beside it {cpu_ms['index_cpu_ms']:.0f} ms, embed-only "
-          f"{cpu_ms['embed_only_cpu_ms']:.0f} ms: sharing the {cores} cores, ingest / embed-only cannot exceed "
-          f"{ceiling:.2f}")
+          f"{cpu_ms['embed_only_cpu_ms']:.0f} ms (embed-only CPU / ingest CPU = {cpu_ratio:.2f})")
     if scores:
         print("dev-set related P@5      full    title")
         for backend in ("torch", "onnx"):
