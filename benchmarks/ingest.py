@@ -12,7 +12,8 @@ Measured in the same run, on the same texts (median of --passes where a stage is
 - ingest: the real crawl (`newsagg crawl` subprocess) while this process indexes with `newsagg.app.ingest.index_while`
   (as `newsagg index --follow-pid` beside a scheduled crawl): pages / time until all are stored AND indexed;
 - embed-only: `update_index` over the same stored articles (embed + index + stories, no crawl);
-- embed: our Embedder (the shipped backend) and plain `SentenceTransformer.encode` (torch fp32) on the same texts;
+- embed: our Embedder as shipped (onnx int8), our Embedder on the torch backend, and plain
+  `SentenceTransformer.encode` (torch fp32), on the same texts (the stored articles' title + lead), alternating;
 - quality: dev-set related P@5 (benchmarks/related.py, full text and titles) for each backend.
 Last line: one JSON object.
 """
@@ -26,6 +27,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -148,6 +150,12 @@ def start_site(n: int, work: Path) -> tuple[subprocess.Popen, str, dict]:
 
 
 # ---- the stages -------------------------------------------------------------------------------------
+def cpu_seconds(who: int) -> float:
+    """User + system CPU of this process (RUSAGE_SELF, all threads) or of its finished children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def service_for(db_url: str, data_dir: Path, models: Path):
     from recommender.service import RelatedService
 
@@ -155,8 +163,9 @@ def service_for(db_url: str, data_dir: Path, models: Path):
     return RelatedService(Store(db_url), settings)
 
 
-def run_ingest(base: str, work: Path, models: Path, tag: str) -> tuple[float, float, int]:
-    """Crawl in a subprocess while this process indexes what has arrived; (total s, crawl s, articles indexed)."""
+def run_ingest(base: str, work: Path, models: Path, tag: str) -> dict:
+    """Crawl in a subprocess while this process indexes what has arrived: seconds (total, crawl), articles
+    indexed, and the CPU seconds of each side (the crawl subprocess; this process's indexing)."""
     from newsagg.app.ingest import index_while
 
     registry = work / "bench.toml"
@@ -168,6 +177,7 @@ def run_ingest(base: str, work: Path, models: Path, tag: str) -> tuple[float, fl
     service = service_for(db_url, work / f"data-{tag}", models)
     service.embedder.encode(["warm-up"])  # model load is not ingest work (a running scheduler has it loaded)
     env = local_crawl_env(NEWSAGG_DATABASE_URL=db_url, NEWSAGG_DATA_DIR=str(work / f"data-{tag}"))
+    crawl_cpu0, index_cpu0 = cpu_seconds(resource.RUSAGE_CHILDREN), cpu_seconds(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     crawl = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "crawl", "--registry", str(registry), "--quiet"],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -180,39 +190,53 @@ def run_ingest(base: str, work: Path, models: Path, tag: str) -> tuple[float, fl
         return False
 
     stats = index_while(service, crawling, service.settings.embedding.threads_while_crawling, poll_seconds=0.2)
-    return time.perf_counter() - t0, crawl_s[0], stats.total
+    return {"total": time.perf_counter() - t0, "crawl": crawl_s[0], "indexed": stats.total,
+            "crawl_cpu": cpu_seconds(resource.RUSAGE_CHILDREN) - crawl_cpu0,  # the crawl is the one child waited for
+            "index_cpu": cpu_seconds(resource.RUSAGE_SELF) - index_cpu0}
 
 
-def run_embed_only(ingest_db: Path, work: Path, models: Path, tag: str) -> float:
+def run_embed_only(ingest_db: Path, work: Path, models: Path, tag: str) -> tuple[float, float]:
     """update_index over the stored articles in a copy of the store without embeddings or index."""
+    import sqlite3
+
     import sqlalchemy
 
     copy_db = work / f"embed-only-{tag}.db"
-    shutil.copy(ingest_db, copy_db)
+    # sqlite's backup, not a file copy: the newest rows may still be in the -wal file beside the database
+    with contextlib.closing(sqlite3.connect(ingest_db)) as src, contextlib.closing(sqlite3.connect(copy_db)) as dst:
+        src.backup(dst)
     url = f"sqlite:///{copy_db}"
     with Store(url).session() as s:
         s.execute(sqlalchemy.text("DELETE FROM embeddings"))
+        stored = s.execute(sqlalchemy.text("SELECT count(*) FROM articles")).scalar_one()
     service = service_for(url, work / f"data-embed-only-{tag}", models)
     service.embedder.encode(["warm-up"])
-    t0 = time.perf_counter()
-    service.update_index()
-    return time.perf_counter() - t0
+    t0, cpu0 = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF)
+    stats = service.update_index()
+    seconds, cpu = time.perf_counter() - t0, cpu_seconds(resource.RUSAGE_SELF) - cpu0
+    if stats.embedded != stored:
+        print(f"WARNING: embed-only embedded {stats.embedded} of {stored} stored articles", file=sys.stderr)
+    return seconds, cpu
 
 
 def time_encoders(texts: list[str], models: Path, passes: int) -> dict[str, float]:
-    """Median seconds of our Embedder and of plain SentenceTransformer.encode on the same texts, alternating."""
+    """Median seconds on the same texts, alternating: our Embedder as shipped (onnx int8), our Embedder on the
+    torch backend, and plain SentenceTransformer.encode (torch fp32, the same batch size and length cap)."""
     from sentence_transformers import SentenceTransformer
 
     from recommender.embed import Embedder, resolve_model
 
     settings = Settings().embedding
     ours = Embedder(settings.model_copy(update={"cache_dir": models}))
+    torch_path = Embedder(settings.model_copy(update={"backend": "torch"}))
     plain = SentenceTransformer(resolve_model(settings.model), device="cpu")
     plain.max_seq_length = min(settings.max_seq_length, plain.max_seq_length)
-    runs = {"ours": lambda: ours.encode(texts),
-            "plain": lambda: plain.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True)}
-    ours.encode(texts[:16])  # load and warm up outside the timing
-    plain.encode(texts[:16])
+    runs = {"ours": lambda: ours.encode(texts), "torch": lambda: torch_path.encode(texts),
+            "plain": lambda: plain.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True,
+                                         show_progress_bar=False)}
+    ours.encode(texts[:64])  # load and warm up outside the timing
+    torch_path.encode(texts[:64])
+    plain.encode(texts[:64])
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(passes):
         for name, run in runs.items():
@@ -222,7 +246,7 @@ def time_encoders(texts: list[str], models: Path, passes: int) -> dict[str, floa
     return {name: statistics.median(s) for name, s in seconds.items()} | {"backend": ours.backend}
 
 
-def quality(backends: list[str]) -> dict[str, float]:
+def quality(backends: list[str], models: Path) -> dict[str, float]:
     """Dev-set related P@5 (full text, titles) per backend, through benchmarks/related.py."""
     import importlib.util
 
@@ -234,7 +258,7 @@ def quality(backends: list[str]) -> dict[str, float]:
         for mode in ("full", "title"):
             with contextlib.redirect_stdout(io.StringIO()):
                 result = related.main(["--docs", str(DEV_STORIES), "--mode", mode, "--backend", backend,
-                                       "--no-baselines"])
+                                       "--model-cache", str(models), "--no-baselines"])
             out[f"p5_{mode}_{backend}"] = result["p_at_5"]
     return out
 
@@ -255,61 +279,76 @@ def main() -> None:
     models = work / "models"  # one ONNX build for every stage; built (offline) during the first warm-up
     site, base, site_info = start_site(args.pages, work)
     try:
-        ingest, crawl, indexed, embed_only = [], [], [], []
+        runs = []
         for k in range(args.passes):
-            total_s, crawl_s, n_indexed = run_ingest(base, work, models, tag=str(k))
-            ingest.append(total_s)
-            crawl.append(crawl_s)
-            indexed.append(n_indexed)
-            embed_only.append(run_embed_only(work / f"ingest-{k}.db", work, models, tag=str(k)))
+            run = run_ingest(base, work, models, tag=str(k))
+            run["embed_only"], run["embed_only_cpu"] = run_embed_only(work / f"ingest-{k}.db", work, models, tag=str(k))
+            runs.append(run)
         from recommender.embed import article_text
 
         articles = list(Store(f"sqlite:///{work / 'ingest-0.db'}").iter_articles())
         lead = Settings().embedding.lead_words
         texts = [article_text(a.title, a.body, lead) for a in articles]
         enc = time_encoders(texts, models, args.passes)
-        scores = {} if args.no_quality or not DEV_STORIES.exists() else quality(["torch", "onnx"])
+        scores = {} if args.no_quality or not DEV_STORIES.exists() else quality(["torch", "onnx"], models)
     finally:
         site.terminate()
         site.wait()
         shutil.rmtree(work, ignore_errors=True)
-    report(args, site_info, indexed, ingest, crawl, embed_only, texts, enc, scores)
+    report(args, site_info, runs, texts, enc, scores)
 
 
-def report(args, site_info, indexed, ingest, crawl, embed_only, texts, enc, scores) -> None:
-    n = statistics.median(indexed)
+def report(args, site_info, runs: list[dict], texts, enc, scores) -> None:
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    n = med("indexed")
     if n < args.pages * 0.98:
         print(f"WARNING: only {n} of {args.pages} pages were stored and indexed", file=sys.stderr)
-    med = statistics.median
     rates = {
-        "ingest_per_s": n / med(ingest), "crawl_per_s": n / med(crawl), "embed_only_per_s": n / med(embed_only),
-        "embed_per_s": len(texts) / enc["ours"], "st_torch_per_s": len(texts) / enc["plain"],
+        "ingest_per_s": n / med("total"), "crawl_per_s": n / med("crawl"), "embed_only_per_s": n / med("embed_only"),
+        "embed_per_s": len(texts) / enc["ours"], "embed_torch_per_s": len(texts) / enc["torch"],
+        "st_torch_per_s": len(texts) / enc["plain"],
     }
-    threads = Settings().embedding
+    cpu_ms = {"crawl_cpu_ms": 1000 * med("crawl_cpu") / n, "index_cpu_ms": 1000 * med("index_cpu") / n,
+              "embed_only_cpu_ms": 1000 * med("embed_only_cpu") / n}
+    # CPU an article of both sides of the ingest against embed-only: how much more work the overlap does, apart
+    # from how well either side fills the cores (not a hard bound: embed-only has serial parts too)
+    cpu_ratio = med("embed_only_cpu") / (med("crawl_cpu") + med("index_cpu"))
+    ratios = {"ingest_vs_embed_only": rates["ingest_per_s"] / rates["embed_only_per_s"],
+              "cpu_embed_only_vs_ingest": cpu_ratio,
+              "ours_vs_st": rates["embed_per_s"] / rates["st_torch_per_s"],
+              "ours_vs_torch_backend": rates["embed_per_s"] / rates["embed_torch_per_s"]}
+    emb = Settings().embedding
     print(f"pages {args.pages} (median {site_info['median_bytes'] / 1000:.0f} KB, min "
           f"{site_info['min_bytes'] / 1000:.0f} KB), indexed {n:.0f}; {os.cpu_count()} cores, CPU only; "
-          f"median of {args.passes} passes; embedding threads {threads.threads or 'all'}, "
-          f"{threads.threads_while_crawling} while crawling")
+          f"median of {args.passes} passes; embedding threads {emb.threads or 'all'}, "
+          f"{emb.threads_while_crawling} while crawling; {len(texts)} texts of title + {emb.lead_words} words")
     rows = [
         ("ingest (crawl ∥ index, end to end)", rates["ingest_per_s"]),
         ("  of which crawl → extract → store", rates["crawl_per_s"]),
         ("embed-only (update_index on the stored articles)", rates["embed_only_per_s"]),
-        (f"embed: our path ({enc['backend']}, title + {threads.lead_words} words)", rates["embed_per_s"]),
-        ("embed: plain SentenceTransformer.encode, torch fp32, same texts", rates["st_torch_per_s"]),
+        (f"embed: our Embedder, {enc['backend']} (shipped)", rates["embed_per_s"]),
+        ("embed: our Embedder, torch backend", rates["embed_torch_per_s"]),
+        ("embed: plain SentenceTransformer.encode, torch fp32", rates["st_torch_per_s"]),
     ]
-    print(f"{'stage':<66}{'articles/s':>12}")
+    print(f"{'stage (same texts for the three embed rows)':<58}{'articles/s':>12}")
     for name, rate in rows:
-        print(f"{name:<66}{rate:>12.1f}")
-    print(f"ingest / embed-only = {rates['ingest_per_s'] / rates['embed_only_per_s']:.2f} (target ≥ 0.85)   "
-          f"our embed / plain ST = {rates['embed_per_s'] / rates['st_torch_per_s']:.2f} (target ≥ 2.5)")
+        print(f"{name:<58}{rate:>12.1f}")
+    print(f"ingest / embed-only = {ratios['ingest_vs_embed_only']:.2f} (target ≥ 0.85)   "
+          f"ours / plain ST = {ratios['ours_vs_st']:.2f} (target ≥ 2.5)   "
+          f"ours / torch backend = {ratios['ours_vs_torch_backend']:.2f}")
+    print(f"CPU per article: crawl → extract → store {cpu_ms['crawl_cpu_ms']:.0f} ms (the site's server not "
+          f"counted), indexing beside it {cpu_ms['index_cpu_ms']:.0f} ms, embed-only "
+          f"{cpu_ms['embed_only_cpu_ms']:.0f} ms (embed-only CPU / ingest CPU = {cpu_ratio:.2f})")
     if scores:
         print("dev-set related P@5      full    title")
         for backend in ("torch", "onnx"):
             print(f"  {backend:<22}{scores[f'p5_full_{backend}']:8.3f}{scores[f'p5_title_{backend}']:9.3f}")
         gaps = [100 * (scores[f"p5_{m}_torch"] - scores[f"p5_{m}_onnx"]) for m in ("full", "title")]
         print(f"  onnx below torch by {gaps[0]:.2f} (full) and {gaps[1]:.2f} (title) points (target ≤ 0.5)")
-    print(json.dumps({"pages": args.pages, "articles": n, "passes": args.passes,
-                      **{k: round(v, 2) for k, v in rates.items()}, **scores}))
+    print(json.dumps({"pages": args.pages, "articles": n, "passes": args.passes, "backend": enc["backend"],
+                      **{k: round(v, 2) for k, v in (rates | ratios | cpu_ms).items()}, **scores}))
 
 
 if __name__ == "__main__":

@@ -140,6 +140,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--mode", choices=["full", "title"], default="full")
     ap.add_argument("--topics", choices=["all", "a", "b"], default="all", help="held-out halves for tuning")
     ap.add_argument("--backend", default="torch", help="embedding backend (torch | onnx)")
+    ap.add_argument("--model-cache", type=Path, default=None,
+                    help="where the onnx export is cached (default: a fresh one in the run's temporary directory)")
     ap.add_argument("--source-cap", type=int, default=RelatedSettings().per_source_cap,
                     help="per-source cap (default: the shipped one; sources are neutral, see neutral_source)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a RelatedSettings field")
@@ -153,7 +155,7 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="newsagg-bench-") as tmp:
         settings = Settings(
             data_dir=Path(tmp),
-            embedding=EmbeddingSettings(backend=args.backend),
+            embedding=EmbeddingSettings(backend=args.backend, cache_dir=args.model_cache),
             index=IndexSettings(),
             related=RelatedSettings(per_source_cap=args.source_cap, limit=10, **overrides),
         )

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 from newsagg.config import EmbeddingSettings
@@ -104,3 +113,48 @@ def test_backends_store_and_index_under_their_own_key(store, torch_embedder, tmp
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown embedding backend"):
         Embedder(EmbeddingSettings(backend="tensorflow"))
+
+
+def _wait_for(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return found
+
+
+def test_sigterm_while_the_api_builds_the_model_shuts_down_cleanly(tmp_path):
+    """`newsagg api` builds the int8 model on first use (its loader thread); a SIGTERM in the middle of the build
+    still shuts it down gracefully, the builder stops and cleans up, and the next start builds a whole model."""
+    models = tmp_path / "data" / "models"
+    env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path / "data"), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
+           "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "onnx"}
+    log = open(tmp_path / "api.log", "w")
+    api = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
+                           env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)
+    builders: list[psutil.Process] = []
+    try:
+        assert re.search(r"http://127\.0\.0\.1:\d+/", api.stdout.readline())
+        work = _wait_for(lambda: list(models.glob(".build-*")), 300, "the build to start")
+        time.sleep(2)  # well inside the export (it takes tens of seconds)
+        builders = psutil.Process(api.pid).children(recursive=True)
+        api.send_signal(signal.SIGTERM)
+        api.wait(timeout=60)
+        # the builder sees the API go and stops, taking its work directory with it
+        gone, alive = psutil.wait_procs(builders, timeout=60)
+        assert not alive, alive
+    finally:
+        for proc in [api, *builders]:
+            with contextlib.suppress(psutil.Error, OSError):
+                proc.kill()
+        log.close()
+    output = (tmp_path / "api.log").read_text()
+    assert api.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in output, output[-3000:]
+    assert not work[0].exists() and not list(models.glob(".build-*"))
+    built = [d for d in models.glob("model-int8-*") if d.is_dir()]
+    assert all((d / "source.json").exists() for d in built)  # nothing half-written under a model's name
+    # the next start builds the model whole and uses it
+    emb = Embedder(EmbeddingSettings(backend="onnx", cache_dir=models))
+    assert emb.encode(["a car recall"]).shape == (1, 384)
+    source = json.loads((emb.model.onnx_file.parent / "source.json").read_text())
+    assert source["int8"] is True and emb.model.onnx_file.parent.name.endswith(source["fingerprint"][:16])
