@@ -1,22 +1,26 @@
 """Load benchmark of the HTTP API's related lookups over ≥ 100,000 synthetic articles.
 
     python benchmarks/api_load.py [--articles 100000] [--seconds 10] [--hot 1000] [--data DIR]
+                                  [--lists none|neighbours|ranked]
 
 1. A store and an index of synthetic articles, built fast: bulk INSERTs, and clustered random unit vectors
    written through the real index code (VectorIndex.build + save) and the `embeddings` table. The model embeds
    none of them (100k texts would take most of an hour on 2 cores), so the figures measure serving, not quality.
 2. `newsagg api --port 0` in a subprocess over that data; wait for /readyz.
-   The word index is filled through the service (`update_index`: nothing new, so it only syncs the word index);
-   related lists are materialized only with --lists (N rankings: hours on 2 shared cores at 100k); without it
-   every first lookup of an id is a live ranking: the worst case a reader meets.
+   The word index is filled through the service (`update_index`: nothing new, so it only syncs the word index).
+   Related lists (table related_lists), --lists: `ranked` = every article ranked as `newsagg index` would on
+   arrival (N rankings: hours on 2 shared cores at 100k); `neighbours` = each article's FAISS neighbours written
+   as its list (seconds; the same rows, lengths and read path as ranked ones, scores from the vectors alone, so
+   the figures measure serving a materialized list, not its quality); `none` (default) = no lists, every first
+   lookup of an id is a live ranking: the worst case a reader meets.
 3. Headline: GET /articles/{id}/related over ids drawn uniformly from all N articles (each connection walks its
    own random permutation of them, so the byte-bounded cache as shipped rarely hits), --seconds at 64
    connections, then at 4, from a raw-socket HTTP/1.1 keep-alive client (asyncio) in this process.
 4. Hot set, labelled as such: the newest --hot articles, each requested once (cold), then the same runs over
    them (after the warm-up, nearly all cache hits). Client and server share the same CPU cores.
 5. The service in-process (RelatedService.related()) over uniformly random ids, after the server stopped.
-Last line: JSON {"rps", "p50_ms", "p99_ms", "errors", "p99_ms_at_4", "inprocess_p99_ms"} for the uniform runs (the
-first four at 64), then the same figures of the hot set prefixed `hot_`.
+Last line: JSON {"articles", "lists", "rps", "p50_ms", "p99_ms", "errors", "p99_ms_at_4", "inprocess_p99_ms"}
+for the uniform runs (rps to errors at 64), then the same figures of the hot set prefixed `hot_`.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ from recommender.index import VectorIndex  # noqa: E402
 SOURCES = 32
 PER_CLUSTER = 20  # articles per synthetic event, on average
 TARGET = {"rps": 1500.0, "p99_ms_at_4": 10.0}
+LISTS = {"none": "none (every first lookup ranks live)", "ranked": "every article's real ranking",
+         "neighbours": "every article's FAISS neighbours (real rows and read path, scores from the vectors)"}
 SYLLABLES = "ka vo ri tes lo mi zen dra qu pol nex tri bo sa fer lu gan xi mor pe".split()
 COMMON = "the a new car battery electric company launch price model sales market range charging update".split()
 
@@ -63,7 +69,7 @@ def settings_for(data: Path) -> Settings:
     return Settings(data_dir=data, database_url=f"sqlite:///{data / 'newsagg.db'}")
 
 
-def build_data(data: Path, n: int, embedder: Embedder, seed: int = 7, lists: bool = False) -> dict:
+def build_data(data: Path, n: int, embedder: Embedder, seed: int = 7, lists: str = "none") -> dict:
     """Articles in clusters (shared made-up words, nearby vectors), stored and indexed without the model."""
     t0 = time.perf_counter()
     settings = settings_for(data)
@@ -106,12 +112,15 @@ def build_data(data: Path, n: int, embedder: Embedder, seed: int = 7, lists: boo
 
     service = RelatedService(store, settings, embedder=embedder)
     service.update_index()  # fills the word index (nothing to embed)
-    if lists:  # every article's materialized list, as `newsagg index` would have written them on arrival
+    length = settings.related.materialized_length
+    if lists == "ranked":  # every article's materialized list, as `newsagg index` would have written them on arrival
         from recommender.related_lists import ranked_lists
 
         catalog, index = service._ensure()
         service.lists.put(service.version, ranked_lists(service.ranker, catalog, index, service.words,
-                                                        list(range(1, n + 1)), settings.related.materialized_length))
+                                                        list(range(1, n + 1)), length))
+    elif lists == "neighbours":
+        service.lists.put(service.version, neighbour_lists(index, vectors, length))
     store.close()
     meta = {"articles": n, "lists": lists, "clusters": clusters, "seed": seed, "model": key, "kind": index.kind, "version": version,
             "insert_s": round(t1 - t0, 1), "index_s": round(time.perf_counter() - t1, 1)}
@@ -119,11 +128,22 @@ def build_data(data: Path, n: int, embedder: Embedder, seed: int = 7, lists: boo
     return meta
 
 
+def neighbour_lists(index: VectorIndex, vectors: np.ndarray, length: int, batch: int = 2000):
+    """(article id, packed list) of every article: its `length` nearest others by vector (ids are row + 1)."""
+    from recommender.related_lists import pack
+
+    for start in range(0, len(vectors), batch):
+        for aid, hits in enumerate(index.search(vectors[start : start + batch], length + 1), start + 1):
+            others = [h for h in hits if h.article_id != aid][:length]
+            scores = [h.score for h in others]
+            yield aid, pack([h.article_id for h in others], scores, scores)
+
+
 def _unit(m: np.ndarray) -> np.ndarray:
     return m / np.linalg.norm(m, axis=1, keepdims=True)
 
 
-def ensure_data(data: Path, n: int, embedder: Embedder, lists: bool) -> tuple[dict, bool]:
+def ensure_data(data: Path, n: int, embedder: Embedder, lists: str) -> tuple[dict, bool]:
     """Reuse a matching dataset in `data` (from an earlier --data run), else build one."""
     meta_file = data / "bench-meta.json"
     if meta_file.exists():
@@ -242,16 +262,17 @@ async def _drive(port: int, connections: int, paths: list[bytes], seconds: float
         deadline = float("inf")
         make_next = lambda _c: lambda: next(queue, None)  # noqa: E731
     else:
-        deadline = time.perf_counter() + seconds
-
         def make_next(c: int):
-            order = paths[:]
-            random.Random(c).shuffle(order)
+            # numpy's permutation: shuffling a 100k list per connection in Python took longer than the run
+            order = np.random.default_rng(c).permutation(len(paths))
             counter = iter(range(10**12))
-            return lambda: order[next(counter) % len(order)]
+            return lambda: paths[order[next(counter) % len(order)]]
 
+    walks = [make_next(c) for c in range(connections)]  # before the clock starts
+    if seconds is not None:
+        deadline = time.perf_counter() + seconds
     t0 = time.perf_counter()
-    await asyncio.gather(*(_connection(port, make_next(c), deadline, run) for c in range(connections)))
+    await asyncio.gather(*(_connection(port, walk, deadline, run) for walk in walks))
     run.seconds = time.perf_counter() - t0
     return run
 
@@ -281,7 +302,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each measured run")
     ap.add_argument("--hot", type=int, default=1000, help="newest articles the lookups are spread over")
     ap.add_argument("--data", type=Path, help="keep (and reuse) the synthetic data here instead of a temp dir")
-    ap.add_argument("--lists", action="store_true", help="materialize every article's related list first")
+    ap.add_argument("--lists", choices=("none", "neighbours", "ranked"), default="none",
+                    help="materialized related lists of every article: none, FAISS neighbours, or real rankings")
     args = ap.parse_args(argv)
 
     embedder = Embedder(Settings().embedding)
@@ -292,7 +314,8 @@ def main(argv=None) -> dict:
         meta, reused = ensure_data(data, args.articles, embedder, args.lists)
         how = ("reused from " + str(data)) if reused else f"built in {meta['insert_s'] + meta['index_s']:.1f} s"
         print(f"synthetic data: {meta['articles']:,} articles in {meta['clusters']:,} clusters, {SOURCES} sources "
-              f"({how}; bulk INSERTs + synthetic clustered vectors through VectorIndex; the model embedded none)")
+              f"({how}; bulk INSERTs + synthetic clustered vectors through VectorIndex; the model embedded none); "
+              f"materialized lists: {LISTS[meta['lists']]}")
         t0 = time.perf_counter()
         server = ApiProcess(data)
         ready = server.wait_ready(timeout=900)
@@ -324,7 +347,7 @@ def main(argv=None) -> dict:
             print(f"  {c:>11} {run.rps:>9,.0f} {run.ms(50):>8.2f} {run.ms(99):>8.2f} {run.errors:>7}")
     print(f"in-process RelatedService.related() on the same data (uniformly random ids, {len(base.latencies)} lookups): "
           f"p50 {base.ms(50):.1f} ms, p99 {base.ms(99):.1f} ms")
-    result = {"rps": round(runs[64].rps, 1), "p50_ms": round(runs[64].ms(50), 2), "p99_ms": round(runs[64].ms(99), 2),
+    result = {"articles": args.articles, "lists": meta["lists"], "rps": round(runs[64].rps, 1), "p50_ms": round(runs[64].ms(50), 2), "p99_ms": round(runs[64].ms(99), 2),
               "errors": runs[64].errors, "p99_ms_at_4": round(runs[4].ms(99), 2),
               "inprocess_p99_ms": round(base.ms(99), 2),
               "hot_rps": round(hot_runs[64].rps, 1), "hot_p50_ms": round(hot_runs[64].ms(50), 2),

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import String, cast, create_engine, delete, event, exists, func, literal, or_, select, update
+from sqlalchemy import String, bindparam, cast, create_engine, delete, event, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, aliased, defer, sessionmaker
 
 from newsagg.config import Settings, get_settings
 from newsagg.exclusive import exclusive
@@ -159,6 +159,19 @@ def _current_revision(conn) -> str | None:
     return revision
 
 
+def _copies_of_statement():
+    """Built once (building and cache-keying a statement costs more than running it on SQLite): one row per
+    member of the article's group (the article itself included), or one row of NULLs when it has no group."""
+    me, copy = aliased(Article), aliased(Article)
+    return (select(copy.id, copy.url, Source.name).select_from(me)
+            .outerjoin(copy, copy.near_dup_group == me.near_dup_group)
+            .outerjoin(Source, Source.id == copy.source_id)
+            .where(me.id == bindparam("article_id")).order_by(copy.id))
+
+
+_COPIES_OF = _copies_of_statement()
+
+
 class Store:
     """Typed access to sources, articles, the seen-URL set, feed validators, crawl retries and crawl runs."""
 
@@ -270,6 +283,16 @@ class Store:
     def article_by_hash(self, content_hash: str) -> Article | None:
         with self.session() as s:
             return s.scalar(select(Article).where(Article.content_hash == content_hash).limit(1))
+
+    def copies_of(self, article_id: int) -> list[tuple[int, str, str]] | None:
+        """(id, url, source name) of the article's near-duplicate copies, by id; None when no such article.
+
+        One indexed query and only those columns: GET /articles/{id}/related asks this on every cache miss."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_COPIES_OF, {"article_id": article_id}).all()
+        if not rows:
+            return None
+        return [(aid, url, source) for aid, url, source in rows if aid is not None and aid != article_id]
 
     def group_members(self, group_id: int) -> list[Article]:
         with self.session() as s:

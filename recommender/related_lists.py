@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from newsagg.models import RelatedListRow
 from newsagg.store import Store
@@ -90,15 +90,15 @@ class RelatedListStore:
     def __init__(self, store: Store, model: str):
         self.store = store
         self.model = model
-        self._table = RelatedListRow.__table__
+        self._table = t = RelatedListRow.__table__
+        # Built once: building and cache-keying a statement per call cost more than the read itself on SQLite
+        self._get = select(t.c.index_version, t.c.entries).where(
+            t.c.article_id == bindparam("article_id"), t.c.model == bindparam("model"))
 
     def get(self, article_id: int) -> StoredList | None:
         """The article's list, or None when none was materialized (or it is unreadable: then rank live)."""
-        t = self._table
         with self.store.engine.connect() as conn:  # Core, no ORM session: this is the hot read path
-            row = conn.execute(
-                select(t.c.index_version, t.c.entries).where(t.c.article_id == article_id, t.c.model == self.model)
-            ).first()
+            row = conn.execute(self._get, {"article_id": article_id, "model": self.model}).first()
         if row is None:
             return None
         try:

@@ -10,11 +10,12 @@ from starlette.concurrency import run_in_threadpool
 
 import newsagg
 from newsagg.config import ApiSettings, Settings, get_settings
+from recommender.api.dependencies import ApiState
+from recommender.api.loader import IndexLoader
 from recommender.api.metrics import ApiMetrics
 from recommender.api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from recommender.api.problems import install_problem_handlers
 from recommender.api.routers import articles, feeds, health, related, search, sources, stories, widgets
-from recommender.api.state import ApiState
 from recommender.service import RelatedService
 
 DESCRIPTION = """Related articles, search, stories and feeds over the newsagg store.
@@ -39,17 +40,19 @@ def create_app(settings: Settings | None = None, service: RelatedService | None 
     wait for them instead (tests).
     """
     settings = settings or get_settings()
-    state = ApiState(settings, service)
+    loader = IndexLoader(settings, service)
+    state = ApiState(loader)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        state.start()
+        loader.start()
         if wait_ready:
-            await run_in_threadpool(state.wait_ready, ready_timeout)
+            await run_in_threadpool(loader.wait_ready, ready_timeout)
         try:
             yield
         finally:
-            await run_in_threadpool(state.stop)
+            await run_in_threadpool(loader.stop)
+            state.close()
 
     app = FastAPI(title="newsagg API", version=newsagg.__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.api = state

@@ -9,7 +9,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from recommender.api.state import ApiState
+from recommender.api.dependencies import ApiState
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -42,7 +42,7 @@ class _StateCollector:
         self.state = state
 
     def collect(self):
-        state, stamp = self.state, self.state.stamp
+        state, loader, stamp = self.state, self.state.loader, self.state.stamp
         yield _gauge("newsagg_api_ready", "1 when the store and an index snapshot are loaded.", int(stamp is not None))
         yield _gauge("newsagg_index_articles", "Articles in the index being served.", stamp.count if stamp else 0)
         yield _gauge("newsagg_index_version", "Version of the index snapshot being served.",
@@ -52,9 +52,9 @@ class _StateCollector:
         if stamp is not None:
             info.add_metric([stamp.model, stamp.kind], 1)
         yield info
-        yield _gauge("newsagg_index_load_seconds", "How long the last snapshot load took.", state.load_seconds)
+        yield _gauge("newsagg_index_load_seconds", "How long the last snapshot load took.", loader.load_seconds)
         swaps = CounterMetricFamily("newsagg_index_swaps", "Snapshots swapped in without a restart.")
-        swaps.add_metric([], state.swaps)
+        swaps.add_metric([], loader.swaps)
         yield swaps
         cache = state.related
         yield _gauge("newsagg_related_cache_entries", "Related lists held in memory.", len(cache))

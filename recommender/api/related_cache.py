@@ -22,16 +22,16 @@ from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 
-from recommender.api.schemas import Copy, RelatedArticle
+from recommender.related import AlsoIn, RelatedItem
 
 log = logging.getLogger(__name__)
 RENDERED_VARIANTS = 4  # (format, limit, min_score) variants kept per list; widgets use one or two
 MAX_PENDING_REFRESHES = 10_000
 ENTRY_OVERHEAD = 600  # bytes of a RelatedList and its dict/OrderedDict slots, beyond its strings
-ITEM_OVERHEAD = 450  # bytes of one pydantic RelatedArticle, beyond its strings
+ITEM_OVERHEAD = 450  # bytes of one RelatedItem (its fields' dict, score, date, list), beyond its strings
 
 
-def approx_bytes(items: tuple[RelatedArticle, ...], copies: tuple[Copy, ...]) -> int:
+def approx_bytes(items: tuple[RelatedItem, ...], copies: tuple[AlsoIn, ...]) -> int:
     """What a list holds in memory, near enough to bound the cache by (strings counted by length)."""
     size = ENTRY_OVERHEAD
     for i in items:
@@ -47,8 +47,8 @@ class RelatedList:
     article_id: int
     version: int
     model: str
-    items: tuple[RelatedArticle, ...]
-    copies: tuple[Copy, ...]
+    items: tuple[RelatedItem, ...]
+    copies: tuple[AlsoIn, ...]
     rendered: dict[Hashable, bytes] = field(default_factory=dict, repr=False)
     resized: Callable[["RelatedList", int], None] | None = field(default=None, repr=False)  # set by the cache
 

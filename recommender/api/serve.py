@@ -44,7 +44,7 @@ def serve(settings: Settings, host: str, port: int, announce: Callable[[str], No
     for name in ("newsagg", "recommender"):
         logging.getLogger(name).setLevel(logging.INFO)
     sock = bind(host, port)
-    # http/loop "auto": httptools and uvloop when installed (faster), h11 and asyncio otherwise
+    # http/loop "auto": httptools and uvloop (dependencies, lighter per request), h11 and asyncio where they are missing
     config = uvicorn.Config(create_app(settings), log_level="info", access_log=settings.api.access_log,
                             server_header=False, timeout_graceful_shutdown=10)
     announce(base_url(sock))

@@ -108,3 +108,26 @@ def test_an_article_stored_after_indexing_is_ranked_from_its_text(client, sqlite
     r = client.get(f"/articles/{new_id}/related")
     assert r.status_code == 200 and r.headers["x-index-version"] == "1"
     assert {i["article_id"] for i in r.json()["items"][:2]} <= {articles[k] for k in XIAOMI}
+
+
+def test_the_by_id_body_is_the_documented_response_model(client, service, sqlite_store, articles):
+    """Lists are encoded from the service's dataclasses, not through the response model (a cache miss is cheaper
+    that way): the bytes must be the ones the model gives, built the way the API used to build them (the full row,
+    its group's members, RelatedArticle per item), for every article and every variant."""
+    from recommender.api.convert import copy_of, related_article
+    from recommender.api.schemas import RelatedResponse
+
+    settings = service.settings
+    default = min(settings.related.limit, settings.api.max_limit)
+    for aid in articles.values():
+        article = sqlite_store.get_article(aid)
+        copies = [copy_of(a) for a in sqlite_store.group_members(article.near_dup_group) if a.id != aid]
+        ranked = [related_article(i) for i in service.related(aid, limit=settings.api.max_limit)]
+        for limit, min_score in ((None, None), (2, None), (None, 0.5), (20, 0.3)):
+            params = {k: v for k, v in (("limit", limit), ("min_score", min_score)) if v is not None}
+            shown = [i for i in ranked if min_score is None or i.score >= min_score][:limit or default]
+            expected = RelatedResponse(article_id=aid, items=shown, copies=copies, model=service.model_key,
+                                       index_version=service.version, limit=limit or default, min_score=min_score)
+            r = client.get(f"/articles/{aid}/related", params=params)
+            assert r.status_code == 200 and r.content == expected.model_dump_json().encode(), (aid, params)
+    assert any(client.get(f"/articles/{aid}/related").json()["copies"] for aid in articles.values())

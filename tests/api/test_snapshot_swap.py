@@ -137,7 +137,7 @@ def test_a_corrupt_snapshot_is_not_reread_every_interval_and_is_logged_once(serv
     import json
     import logging
 
-    from recommender.api.state import ApiState
+    from recommender.api.loader import IndexLoader
 
     directory = service.snapshot_dir
     good_blob = (directory / "index-00000001.faiss").read_bytes()
@@ -152,15 +152,15 @@ def test_a_corrupt_snapshot_is_not_reread_every_interval_and_is_logged_once(serv
     real_load = VectorIndex.load.__func__
     monkeypatch.setattr(VectorIndex, "load", classmethod(
         lambda cls, d, version, s: (loads.update([version]), real_load(cls, d, version, s))[1]))
-    state = ApiState(api_settings, service)  # refresh_interval 0.1 s in these settings
+    loader = IndexLoader(api_settings, service)  # refresh_interval 0.1 s in these settings
     publish(2, good_blob[:-1] + bytes([good_blob[-1] ^ 0xFF]))  # one flipped byte: the checksum does not match
-    caplog.set_level(logging.ERROR, logger="recommender.api.state")
+    caplog.set_level(logging.ERROR, logger="recommender.api.loader")
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:  # the watcher's loop, much faster than its interval
-        assert state.check_for_snapshot() is False
+        assert loader.check_for_snapshot() is False
         time.sleep(0.02)
     assert 1 <= loads[2] <= 6, loads  # backing off (0.1, 0.2, 0.4, 0.8 s …), not ~100 reads of a whole index
     assert len([r for r in caplog.records if "could not be loaded" in r.getMessage()]) == 1
     assert service.version == 1  # still serving the good one
     publish(3, good_blob)  # the next publish is tried at once
-    assert state.check_for_snapshot() is True and service.version == 3
+    assert loader.check_for_snapshot() is True and service.version == 3

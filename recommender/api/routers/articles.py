@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from newsagg.config import ApiSettings
 from newsagg.store import ArticleFilter
 from recommender.api.convert import copy_of
+from recommender.api.dependencies import ApiState, store_ready
 from recommender.api.problems import ApiProblem, problem_responses
 from recommender.api.responses import ArticleId, limit_param
 from recommender.api.schemas import MAX_ID, ArticleDetail, ArticlePage, ArticleSummary, UtcDatetime
-from recommender.api.state import ApiState, store_ready
 
 StoreState = Annotated[ApiState, Depends(store_ready)]
 Name = Annotated[str | None, Query(min_length=1, max_length=100, description="Source name, as in /sources.")]

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from newsagg.config import ApiSettings
 from newsagg.store import ArticleFilter
 from recommender.api.atom import ATOM_MEDIA_TYPE, atom_feed
+from recommender.api.dependencies import ApiState, store_ready
 from recommender.api.jsonfeed import JSON_FEED_MEDIA_TYPE, json_feed
 from recommender.api.problems import problem_responses
 from recommender.api.responses import limit_param
-from recommender.api.state import ApiState, store_ready
 
 Tag = Annotated[str | None, Query(min_length=1, max_length=100, description="Only this topic tag.")]
 Source = Annotated[str | None, Query(min_length=1, max_length=100, description="Only this source.")]

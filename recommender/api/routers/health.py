@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from recommender.api.dependencies import ApiState, get_state
 from recommender.api.problems import problem_responses
 from recommender.api.responses import index_headers, json_response
 from recommender.api.schemas import Liveness, Readiness
-from recommender.api.state import ApiState, get_state
 
 router = APIRouter(tags=["operations"])
 

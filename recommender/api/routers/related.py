@@ -1,28 +1,31 @@
 """Related articles: for a stored article by id or by URL (served from the per-version cache), or for a draft.
 
 The by-id and by-URL routes are async and answer cache hits on the event loop: no thread hop, no database
-session, a pre-encoded body. Only a miss goes to a worker thread (ranking is CPU work).
+session, a pre-encoded body. Only a miss goes to a worker thread: two indexed reads (the article's copies and its
+materialized list) and a greedy walk over the list (recommender/api/dependencies.py).
 """
 
 # No `from __future__ import annotations`: see routers/articles.py.
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
+from pydantic_core import to_json
 
 from newsagg.config import ApiSettings
 from recommender.api.convert import related_article, versioned
+from recommender.api.dependencies import ApiState, index_ready
 from recommender.api.problems import invalid, problem_responses
 from recommender.api.related_cache import RelatedList
 from recommender.api.responses import ArticleId, MinScore, PageUrl, index_headers, json_response, limit_param
-from recommender.api.schemas import RelatedArticle, RelatedResponse, draft_request_model
-from recommender.api.state import ApiState, index_ready
+from recommender.api.schemas import RelatedResponse, draft_request_model
 
 IndexState = Annotated[ApiState, Depends(index_ready)]
+Item = TypeVar("Item")  # RelatedItem (cached lists) or RelatedArticle (drafts): both best first, with a score
 
 
-def select(items: Sequence[RelatedArticle], limit: int, min_score: float | None) -> list[RelatedArticle]:
+def select(items: Sequence[Item], limit: int, min_score: float | None) -> list[Item]:
     """The first `limit` at or above `min_score` (items come best first, so this is a prefix)."""
     if min_score is not None:
         items = [i for i in items if i.score >= min_score]
@@ -33,11 +36,19 @@ def default_limit(state: ApiState, limit: int | None) -> int:
     return limit if limit is not None else min(state.settings.related.limit, state.limits.max_limit)
 
 
+def related_json(entry: RelatedList, limit: int, min_score: float | None) -> bytes:
+    """A RelatedResponse body from a cached list, encoded by pydantic-core straight from the service's dataclasses
+    (RelatedItem and AlsoIn have RelatedArticle's and Copy's fields, in their order): the bytes the response model
+    would give (tests/api/test_related.py compares them), without building and validating a model per item, which
+    was a good part of a cache miss."""
+    return to_json({
+        "model": entry.model, "index_version": entry.version, "article_id": entry.article_id,
+        "items": select(entry.items, limit, min_score), "copies": entry.copies, "limit": limit, "min_score": min_score,
+    })
+
+
 def cached_related_response(state: ApiState, entry: RelatedList, limit: int, min_score: float | None) -> Response:
-    body = entry.render(("json", limit, min_score), lambda: RelatedResponse(
-        article_id=entry.article_id, items=select(entry.items, limit, min_score), copies=list(entry.copies),
-        model=entry.model, index_version=entry.version, limit=limit, min_score=min_score,
-    ).model_dump_json().encode())
+    body = entry.render(("json", limit, min_score), lambda: related_json(entry, limit, min_score))
     return json_response(body, index_headers(entry.model, entry.version, state.limits.cache_max_age))
 
 

@@ -8,10 +8,10 @@ from fastapi.responses import Response
 
 from newsagg.config import ApiSettings
 from recommender.api.convert import search_hit, versioned
+from recommender.api.dependencies import ApiState, index_ready
 from recommender.api.problems import problem_responses
 from recommender.api.responses import index_headers, json_response, limit_param, query_param
 from recommender.api.schemas import SearchMode, SearchResponse
-from recommender.api.state import ApiState, index_ready
 
 Mode = Annotated[SearchMode, Query(description="keyword | semantic | hybrid (both, rank-fused).")]
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from recommender.api.dependencies import ApiState, store_ready
 from recommender.api.problems import problem_responses
 from recommender.api.schemas import SourceList, SourceOut
-from recommender.api.state import ApiState, store_ready
 
 router = APIRouter(tags=["sources"])
 

@@ -8,10 +8,10 @@ from fastapi.responses import Response
 
 from newsagg.config import ApiSettings
 from recommender.api.convert import story_detail, story_summary, versioned
+from recommender.api.dependencies import ApiState, index_ready
 from recommender.api.problems import ApiProblem, problem_responses
 from recommender.api.responses import index_headers, json_response, limit_param
 from recommender.api.schemas import MAX_ID, StoryDetail, StoryList, UtcDatetime
-from recommender.api.state import ApiState, index_ready
 
 IndexState = Annotated[ApiState, Depends(index_ready)]
 Since = Annotated[UtcDatetime | None, Query(description="Active at or after (RFC 3339).")]

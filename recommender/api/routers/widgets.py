@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from newsagg.config import ApiSettings
+from recommender.api.dependencies import ApiState, index_ready
 from recommender.api.problems import problem_responses
 from recommender.api.responses import MinScore, PageUrl, index_headers, limit_param
 from recommender.api.routers.related import default_limit, select
-from recommender.api.state import ApiState, index_ready
 from recommender.api.widget import content_security_policy, legacy_frame_options, related_fragment
 
 WIDGET_RESPONSES = {

@@ -1,9 +1,10 @@
-"""What the API serves from: the store, the shared RelatedService, readiness, and the index watcher.
+"""Loading what the API serves from: the store, the shared RelatedService and its index, and the index watcher.
 
 The store and the index load in a background thread, so the process answers /livez at once and /readyz (and
 every index-backed route) says 503 until they are there. The same thread then watches for snapshots that
 `newsagg index` publishes and lets the service swap to them (see RelatedService.refresh: the new snapshot loads
-beside the current one; requests in flight finish on the old one and are never blocked).
+beside the current one; requests in flight finish on the old one and are never blocked). What requests use of
+it is in recommender/api/dependencies.py.
 """
 
 from __future__ import annotations
@@ -12,18 +13,10 @@ import gc
 import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
-
-from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from newsagg.config import Settings
 from newsagg.store import Store
-from newsagg.urls import canonical_url, is_http_url
-from recommender.api.convert import copy_of, related_article, versioned
-from recommender.api.problems import ApiProblem, not_ready
-from recommender.api.related_cache import RelatedList, RelatedLists
 from recommender.index import snapshot_version
 from recommender.service import RelatedService
 
@@ -41,7 +34,10 @@ class IndexStamp:
     count: int
 
 
-class ApiState:
+class IndexLoader:
+    """Opens the store and the service (retrying until they load), then polls for newer snapshots and swaps to
+    them, backing off from one that fails to load."""
+
     def __init__(self, settings: Settings, service: RelatedService | None = None):
         self.settings = settings
         self.limits = settings.api
@@ -52,14 +48,10 @@ class ApiState:
         self.swaps = 0
         self.load_seconds = 0.0
         self._bad_version, self._bad_wait, self._bad_retry_at = 0, 0.0, 0.0  # see _note_bad_snapshot
-        self.related = RelatedLists(self._compute_related, self._version, self.limits.related_cache_bytes)
-        self._url_ids: OrderedDict[str, int] = OrderedDict()
-        self._url_lock = threading.Lock()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
 
-    # ---- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
         """Start loading and watching (again after a stop; a second start while running is a no-op)."""
         if self._thread is not None and self._thread.is_alive():
@@ -73,10 +65,13 @@ class ApiState:
         if self._thread is not None:
             # short: a load in progress cannot be interrupted, and the thread is a daemon that ends with the process
             self._thread.join(timeout=5)
-        self.related.close()
 
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
+
+    def version(self) -> int:
+        """The index version the service serves now (0 before it loaded)."""
+        return self.service.version if self.service is not None else 0
 
     def _run(self) -> None:
         if self.stamp is None and not self._open():
@@ -144,93 +139,3 @@ class ApiState:
             self._ready.set()
         else:
             self.waiting_for = "no index snapshot of this model yet: run `newsagg index`"
-
-    def _version(self) -> int:
-        return self.service.version if self.service is not None else 0
-
-    # ---- request-side helpers ------------------------------------------------------------------------
-    def require_store(self) -> Store:
-        if self.store is None:
-            raise not_ready(f"not ready: {self.waiting_for}")
-        return self.store
-
-    def require_index(self) -> IndexStamp:
-        stamp = self.stamp
-        if stamp is None or self.service is None:
-            raise not_ready(f"not ready: {self.waiting_for}")
-        return stamp
-
-    async def related_list(self, article_id: int) -> RelatedList:
-        try:
-            return await self.related.get(article_id)
-        except KeyError:
-            raise ApiProblem(404, f"no article with id {article_id}") from None
-
-    async def related_list_for_url(self, url: str) -> RelatedList:
-        """The related list of the stored article at this URL (canonicalised first, as the crawler stores it)."""
-        canonical = self._canonical(url)
-        with self._url_lock:
-            article_id = self._url_ids.get(canonical)
-        if article_id is None:
-            store = self.require_store()
-            article = await run_in_threadpool(lambda: store.article_by_url(canonical) or store.article_by_url(url))
-            if article is None:
-                raise ApiProblem(404, "no stored article has this URL")
-            article_id = article.id
-            with self._url_lock:  # a URL keeps its id, so only the size bounds this map
-                self._url_ids[canonical] = article_id
-                while len(self._url_ids) > max(self.limits.related_cache_size, 1):
-                    self._url_ids.popitem(last=False)
-        try:
-            return await self.related.get(article_id)
-        except KeyError:  # deleted since: forget the mapping too (the URL may come back under a new id)
-            with self._url_lock:
-                self._url_ids.pop(canonical, None)
-            raise ApiProblem(404, "no stored article has this URL") from None
-
-    @staticmethod
-    def _canonical(url: str) -> str:
-        # Not an http(s) URL (or not parseable, e.g. a port out of range): certainly no stored article's URL.
-        try:
-            if is_http_url(url):
-                return canonical_url(url)
-        except ValueError:
-            pass
-        raise ApiProblem(404, "no stored article has this URL (an absolute http(s) URL is expected)")
-
-    def _compute_related(self, article_id: int) -> RelatedList:
-        store, service = self.require_store(), self.service
-        article = store.get_article(article_id, with_raw_html=False)
-        if article is None:
-            raise KeyError(article_id)
-        group = article.near_dup_group
-        copies = [copy_of(a) for a in store.group_members(group) if a.id != article_id] if group is not None else []
-
-        def rank() -> list:
-            try:
-                return service.related(article_id, limit=self.limits.max_limit)
-            except ValueError:  # stored but not indexed yet, and without any text to rank it by
-                return []
-
-        version, items = versioned(service, rank)
-        return RelatedList(article_id, version, service.model_key, tuple(map(related_article, items)), tuple(copies))
-
-
-# The dependencies are async although they never await: FastAPI runs sync dependencies in the thread pool,
-# and a thread hop per request costs more than the whole cached related lookup.
-async def get_state(request: Request) -> ApiState:
-    return request.app.state.api
-
-
-async def store_ready(request: Request) -> ApiState:
-    """Dependency: routes that read the store only."""
-    state: ApiState = request.app.state.api
-    state.require_store()
-    return state
-
-
-async def index_ready(request: Request) -> ApiState:
-    """Dependency: routes that need the index (503 problem until it is loaded)."""
-    state: ApiState = request.app.state.api
-    state.require_index()
-    return state
