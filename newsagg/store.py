@@ -163,7 +163,7 @@ def _copies_of_statement():
     """Built once (building and cache-keying a statement costs more than running it on SQLite): one row per
     member of the article's group (the article itself included), or one row of NULLs when it has no group."""
     me, copy = aliased(Article), aliased(Article)
-    return (select(copy.id, copy.url, Source.name).select_from(me)
+    return (select(copy.id, copy.url, copy.title, Source.name, copy.published_at).select_from(me)
             .outerjoin(copy, copy.near_dup_group == me.near_dup_group)
             .outerjoin(Source, Source.id == copy.source_id)
             .where(me.id == bindparam("article_id")).order_by(copy.id))
@@ -284,15 +284,16 @@ class Store:
         with self.session() as s:
             return s.scalar(select(Article).where(Article.content_hash == content_hash).limit(1))
 
-    def copies_of(self, article_id: int) -> list[tuple[int, str, str]] | None:
-        """(id, url, source name) of the article's near-duplicate copies, by id; None when no such article.
+    def copies_of(self, article_id: int) -> list[ArticleRef] | None:
+        """References of the article's near-duplicate copies, by id; None when no such article.
 
         One indexed query and only those columns: GET /articles/{id}/related asks this on every cache miss."""
         with self.engine.connect() as conn:
             rows = conn.execute(_COPIES_OF, {"article_id": article_id}).all()
         if not rows:
             return None
-        return [(aid, url, source) for aid, url, source in rows if aid is not None and aid != article_id]
+        return [ArticleRef(aid, url, title or "", source, published) for aid, url, title, source, published in rows
+                if aid is not None and aid != article_id]
 
     def group_members(self, group_id: int) -> list[Article]:
         with self.session() as s:

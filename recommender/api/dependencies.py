@@ -24,7 +24,6 @@ from recommender.api.convert import versioned
 from recommender.api.loader import IndexLoader, IndexStamp
 from recommender.api.problems import ApiProblem, not_ready
 from recommender.api.related_cache import RelatedList, RelatedLists
-from recommender.related import AlsoIn
 from recommender.service import RelatedService
 
 
@@ -119,7 +118,7 @@ class ApiState:
 
         version, items = versioned(service, rank)
         return RelatedList(article_id, version, service.model_key, tuple(items),
-                           tuple(AlsoIn(*copy) for copy in copies))
+                           tuple(copies))
 
 
 # The dependencies are async although they never await: FastAPI runs sync dependencies in the thread pool,

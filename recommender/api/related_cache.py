@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 
-from recommender.related import AlsoIn, RelatedItem
+from newsagg.refs import ArticleRef
+from recommender.related import RelatedItem
 
 log = logging.getLogger(__name__)
 RENDERED_VARIANTS = 4  # (format, limit, min_score) variants kept per list; widgets use one or two
@@ -31,7 +32,7 @@ ENTRY_OVERHEAD = 600  # bytes of a RelatedList and its dict/OrderedDict slots, b
 ITEM_OVERHEAD = 450  # bytes of one RelatedItem (its fields' dict, score, date, list), beyond its strings
 
 
-def approx_bytes(items: tuple[RelatedItem, ...], copies: tuple[AlsoIn, ...]) -> int:
+def approx_bytes(items: tuple[RelatedItem, ...], copies: tuple[ArticleRef, ...]) -> int:
     """What a list holds in memory, near enough to bound the cache by (strings counted by length)."""
     size = ENTRY_OVERHEAD
     for i in items:
@@ -48,7 +49,7 @@ class RelatedList:
     version: int
     model: str
     items: tuple[RelatedItem, ...]
-    copies: tuple[AlsoIn, ...]
+    copies: tuple[ArticleRef, ...]
     rendered: dict[Hashable, bytes] = field(default_factory=dict, repr=False)
     resized: Callable[["RelatedList", int], None] | None = field(default=None, repr=False)  # set by the cache
 

@@ -36,15 +36,20 @@ def default_limit(state: ApiState, limit: int | None) -> int:
     return limit if limit is not None else min(state.settings.related.limit, state.limits.max_limit)
 
 
+_COPY_EXCLUDES = {"__all__": {"title", "published"}}  # an ArticleRef as the Copy schema shows it
+_NOT_IN_COPY = {"copies": _COPY_EXCLUDES, "items": {"__all__": {"also_in": _COPY_EXCLUDES}}}
+
+
 def related_json(entry: RelatedList, limit: int, min_score: float | None) -> bytes:
     """A RelatedResponse body from a cached list, encoded by pydantic-core straight from the service's dataclasses
-    (RelatedItem and AlsoIn have RelatedArticle's and Copy's fields, in their order): the bytes the response model
+    (RelatedItem has RelatedArticle's fields in their order; a copy is an ArticleRef less the two fields Copy
+    leaves out): the bytes the response model
     would give (tests/api/test_related.py compares them), without building and validating a model per item, which
     was a good part of a cache miss."""
     return to_json({
         "model": entry.model, "index_version": entry.version, "article_id": entry.article_id,
         "items": select(entry.items, limit, min_score), "copies": entry.copies, "limit": limit, "min_score": min_score,
-    })
+    }, exclude=_NOT_IN_COPY)
 
 
 def cached_related_response(state: ApiState, entry: RelatedList, limit: int, min_score: float | None) -> Response:
