@@ -4,6 +4,8 @@
     python benchmarks/bulk_state.py rows  --n N --out DIR [--worker K --workers W]   # derive catalog rows
     python benchmarks/bulk_state.py faiss --n N --out DIR                             # FAISS snapshot as shipped
     python benchmarks/related_scale.py --n N --bulk DIR                               # the rest, then measure
+    python benchmarks/bulk_state.py segments --n N --out DIR   # only the catalog, saved as the service saves it
+    python benchmarks/bulk_state.py open --n N --out DIR       # a fresh process maps it (+ FAISS): time, RSS
 
 `rows` runs the catalog's own derivation (`rows_of_articles`: tokens, entities, metadata) over the synthetic
 archive (benchmarks/archive.py) in chunks, written as numpy archives (no pickle) so W workers share the work and a
@@ -242,9 +244,71 @@ def _word_index(service, catalog: Catalog, out: Path, n: int, base: int) -> None
                                    if aid + shift <= n])
 
 
+def save_segments(n: int, out: Path, extra: int) -> dict:
+    """The catalog of N (derived rows, reused past the derived chunks) saved beside FAISS's snapshot (or as 1)."""
+    from recommender.catalog_files import CatalogFiles
+    from recommender.index import snapshot_version
+
+    archive = archive_of(json.loads((out / "rows" / "archive.json").read_text())["n"], extra)
+    catalog = Catalog(RelatedSettings(), archive.dim)
+    t0 = time.perf_counter()
+    for _, rows, _, _, base in _chunks(out, n, archive):
+        catalog.add_rows(rows)
+    add_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    version = snapshot_version(out / "index") or 1
+    CatalogFiles(out / "index", keep=IndexSettings().keep_snapshots).save(catalog, version, Embedder(
+        EmbeddingSettings()).info.key)
+    result = {"n": n, "derived_chunks": base, "add_s": round(add_s, 1), "save_s": round(time.perf_counter() - t0, 1),
+              "version": version}
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def open_state(n: int, out: Path) -> dict:
+    """What a starting API process does with the snapshot directory's catalog and FAISS index: time and RSS."""
+    import random
+
+    import psutil
+
+    from recommender.catalog_files import CatalogFiles
+    from recommender.index import load_latest, snapshot_version
+
+    def rss() -> tuple[int, int]:
+        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+        kb = lambda k: int(fields.get(k, "0 kB").split()[0])  # noqa: E731
+        return round(kb("RssAnon") / 1024), round((kb("RssFile") + kb("RssShmem")) / 1024)
+
+    base_anon, _ = rss()
+    settings = IndexSettings()
+    t0 = time.perf_counter()
+    index = load_latest(out / "index", settings) if snapshot_version(out / "index") else None
+    faiss_s = time.perf_counter() - t0
+    live = index.ids() if index is not None else set(range(1, n + 1))
+    t0 = time.perf_counter()
+    catalog = CatalogFiles(out / "index", keep=settings.keep_snapshots).load(
+        max(snapshot_version(out / "index"), 1), Embedder(EmbeddingSettings()).info.key, live, RelatedSettings())
+    catalog_s = time.perf_counter() - t0
+    anon, file_ = rss()
+    rows = random.Random(5).sample(range(len(catalog.ids)), 500)
+    lat = []
+    for r in rows:  # what a live ranking reads of the catalog: one query row against ~100 candidate rows
+        t = time.perf_counter()
+        catalog.fused(catalog.features_of_rows([r]), np.asarray(random.Random(r).sample(range(n), 100)))
+        lat.append(time.perf_counter() - t)
+    anon2, file2 = rss()
+    result = {"n": n, "faiss_load_s": round(faiss_s, 1), "faiss": index is not None, "catalog_load_s": round(
+        catalog_s, 1), "rss_mb": round(psutil.Process().memory_info().rss / 2**20), "rss_anon_mb": anon,
+        "rss_file_mb": file_, "interpreter_anon_mb": base_anon, "fused_100_p50_ms": round(
+        float(np.percentile(lat, 50)) * 1000, 2), "fused_100_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 2),
+        "rss_anon_after_mb": anon2, "rss_file_after_mb": file2, "catalog_blocks": catalog.dense.block_count()}
+    print(json.dumps(result), flush=True)
+    return result
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("stage", choices=["rows", "faiss"])
+    ap.add_argument("stage", choices=["rows", "faiss", "segments", "open"])
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--worker", type=int, default=0)
@@ -253,8 +317,12 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.stage == "rows":
         derive_rows(args.n, args.out, args.worker, args.workers, args.extra)
-    else:
+    elif args.stage == "faiss":
         build_faiss(args.n, args.out, args.extra)
+    elif args.stage == "segments":
+        save_segments(args.n, args.out, args.extra)
+    else:
+        open_state(args.n, args.out)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,10 @@ class CatalogFiles:
         manifest = {"version": version, "model": model, "dim": catalog.dim, "rows": len(catalog.meta),
                     "segments": segments, "format": FORMAT}
         atomic_write(self.dir / f"catalog-{version:08d}.json", json.dumps(manifest).encode())
-        catalog.adopt([self._read(catalog, seg) for seg in segments])  # serve them mapped: memory stays bounded
+        try:  # serve the saved rows mapped from now on, so the writer's memory stays bounded too
+            catalog.adopt([self._read(catalog, seg) for seg in segments])
+        except (OSError, ValueError, EOFError) as exc:  # they stay in memory: correct, only larger
+            log.warning("could not map the catalog segments of snapshot %s (%s); keeping them in memory", version, exc)
         catalog.saved_segments = segments
         self._prune(version)
 
