@@ -155,3 +155,18 @@ def _mapped_segment_files(service: RelatedService) -> list:
     from pathlib import Path
 
     return [Path(part.filename) for part in service._catalog.dense._parts if isinstance(part, np.memmap)]
+
+
+def test_row_lookup_past_the_dict_of_recent_ids_uses_the_sorted_ids(monkeypatch):
+    import recommender.catalog as catalog_module
+
+    monkeypatch.setattr(catalog_module, "TAIL_POSITIONS", 3)
+    catalog = Catalog(RelatedSettings(), 8)
+    ids = [9, 2, 14, 5, 11, 3, 20]  # not in id order: rows are in arrival order
+    for i in ids:
+        catalog.add([article(i)], {i: unit(i)})
+    catalog.remove([5])
+    assert [catalog.row(i) for i in ids] == [0, 1, 2, None, 4, 5, 6]
+    assert catalog.row(4) is None and catalog.row(21) is None and catalog.row(0) is None
+    assert catalog.add([article(14)], {14: unit(14)}) == [] and catalog.add([article(5)], {5: unit(5)}) == []
+    assert catalog.meta[catalog.row(11)].article_id == 11 and catalog.max_id == 20
