@@ -93,7 +93,8 @@ def read_rows(path: Path, dim: int, word_features: int, entity_features: int) ->
     for name in ("groups", "days", "fetched_days", "n_words"):
         if len(z[name]) != n:
             raise ValueError(f"{name} has {len(z[name])} rows, not {n}")
-    if z["dense"].shape != (n, dim) or len(z["meta_offsets"]) != n + 1 or int(z["meta_offsets"][-1]) != len(z["meta_blob"]):
+    offsets = z["meta_offsets"]
+    if z["dense"].shape != (n, dim) or len(offsets) != n + 1 or int(offsets[-1]) != len(z["meta_blob"]):
         raise ValueError("vectors or metadata do not agree with the ids")
     return CatalogRows(
         metas=EncodedMetas(z["meta_blob"], z["meta_offsets"]), dense=z["dense"],

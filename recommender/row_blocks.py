@@ -52,7 +52,8 @@ class RowBlocks:
             return
         with self._lock:
             parts, flags = list(self._parts) + [part], list(self._mapped) + [mapped]
-            while len(parts) >= 2 and not flags[-1] and not flags[-2] and 2 * _rows_of(parts[-1]) >= _rows_of(parts[-2]):
+            while (len(parts) >= 2 and not flags[-1] and not flags[-2]
+                   and 2 * _rows_of(parts[-1]) >= _rows_of(parts[-2])):
                 parts[-2:] = [_stack(parts[-2:])]
                 flags.pop()
             self._set(parts, flags)
