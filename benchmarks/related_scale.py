@@ -101,6 +101,26 @@ def build(data: Path, n: int, lists_budget: float) -> dict:
             "lists_extrapolated": done < n, "stories_touched": up.stories_touched}
 
 
+def build_bulk(data: Path, n: int, rows_dir: Path, sample: int) -> dict:
+    """The serving state by the bulk path (benchmarks/bulk_state.py), lists for a uniformly random sample."""
+    from benchmarks.bulk_state import assemble
+
+    settings = settings_for(data, materialize=False)
+    store = Store(settings.database_url)
+    embedder = Embedder(settings.embedding)
+    with store.engine.begin() as conn:
+        conn.execute(insert(Source.__table__), [
+            {"id": i + 1, "name": f"source{i:02d}", "homepage": f"https://source{i:02d}.example/", "origin": "bench",
+             "created_at": Archive(1).article(0).published} for i in range(SOURCES)])
+    service = RelatedService(store, settings, embedder=embedder)
+    t0 = time.perf_counter()
+    built = assemble(service, rows_dir, n, sample, UPDATE_N)
+    built.update(index_s=round(time.perf_counter() - t0, 1), insert_s=0.0, lists_full_s=None,
+                 lists_extrapolated=True, stories_touched=0)
+    store.close()
+    return built
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(samples, 50) * 1000), float(np.percentile(samples, 99) * 1000)
 
@@ -136,16 +156,29 @@ def fullscan_related(service: RelatedService, matrix_t, aid: int):
     return service.ranker.present(catalog, scored, q.entity_names[0], catalog.meta[row].tags)
 
 
+def rss_split_mb() -> tuple[int, int]:
+    """(private, file-backed) resident MB: mapped catalog segments and word index pages are file-backed, shared by
+    every process mapping them, and the kernel may drop them under memory pressure."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    kb = lambda k: int(fields.get(k, "0 kB").split()[0])  # noqa: E731
+    return round(kb("RssAnon") / 1024), round((kb("RssFile") + kb("RssShmem")) / 1024)
+
+
 def serve(data: Path, n: int, queries: int) -> dict:
     import psutil
 
     settings = settings_for(data)
+    embedder = Embedder(settings.embedding, cache_dir=settings.data_dir)
     t0 = time.perf_counter()
-    service = RelatedService(Store(settings.database_url), settings)
+    embedder.info  # the model (a fresh data dir first exports it to ONNX): its own figure, not the catalog's
+    model_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    service = RelatedService(Store(settings.database_url), settings, embedder=embedder)
     service._ensure()
     service.words.reload()
     load_s = time.perf_counter() - t0
     rss_mb = psutil.Process().memory_info().rss / 2**20
+    anon_mb, file_mb = rss_split_mb()
     with service.store.engine.connect() as conn:
         from sqlalchemy import text
 
@@ -169,7 +202,7 @@ def serve(data: Path, n: int, queries: int) -> dict:
     t0 = time.perf_counter()
     up = service.update_index()
     update_s = time.perf_counter() - t0
-    return {"load_s": round(load_s, 1), "rss_mb": round(rss_mb), "materialized_p50_ms": round(mat[0], 2),
+    return {"load_s": round(load_s, 1), "model_load_s": round(model_s, 1), "rss_mb": round(rss_mb), "rss_anon_mb": anon_mb, "rss_file_mb": file_mb, "materialized_p50_ms": round(mat[0], 2),
             "materialized_p99_ms": round(mat[1], 2), "live_p50_ms": round(live[0], 2), "live_p99_ms": round(live[1], 2),
             "fullscan_p50_ms": round(full[0], 2), "fullscan_p99_ms": round(full[1], 2),
             "fullscan_prep_s": round(fullscan_prep_s, 1), "update_1000_s": round(update_s, 1),
@@ -183,6 +216,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--queries", type=int, default=2000, help="uniformly random ids per materialized pass")
     ap.add_argument("--lists-budget", type=float, default=1200.0, help="seconds for building lists, then sample")
     ap.add_argument("--data", type=Path, help="keep the data here (default: a temporary directory)")
+    ap.add_argument("--bulk", type=Path, help="build by the bulk path from this bulk_state.py directory (lists for "
+                    "a uniformly random sample of --sample ids; stories not assigned)")
+    ap.add_argument("--sample", type=int, default=3000, help="with --bulk: articles whose lists are materialized")
     ap.add_argument("--phase", choices=["all", "serve"], default="all", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.phase == "serve":
@@ -190,17 +226,27 @@ def main(argv=None) -> dict:
         return {}
     with tempfile.TemporaryDirectory(prefix="newsagg-scale-", dir=args.data) as tmp:
         data = Path(tmp)
-        built = build(data, args.n, args.lists_budget)
-        print(f"build  n={args.n:,}  insert {built['insert_s']} s  update_index (catalog, FAISS, words, stories) "
-              f"{built['index_s']} s  lists {built['lists_built']:,} in {built['lists_s']} s"
-              + (f" (EXTRAPOLATED to all: {built['lists_full_s']} s)" if built["lists_extrapolated"] else ""),
-              flush=True)
+        if args.bulk:
+            built = build_bulk(data, args.n, args.bulk, args.sample)
+            print(f"build  n={args.n:,}  BULK PATH (benchmarks/bulk_state.py: not update_index; stories not "
+                  f"assigned; text rows of {built['bulk_derived_chunks'] * built['bulk_chunk']:,} articles derived, "
+                  f"the rest reuse them): {json.dumps(built)}", flush=True)
+            print(f"lists  materialized for a uniformly random sample of {built['lists_built']:,} articles "
+                  f"({built['list_ms']} ms/list); materialized lookups are drawn uniformly over that sample",
+                  flush=True)
+        else:
+            built = build(data, args.n, args.lists_budget)
+            print(f"build  n={args.n:,}  insert {built['insert_s']} s  update_index (catalog, FAISS, words, stories) "
+                  f"{built['index_s']} s  lists {built['lists_built']:,} in {built['lists_s']} s"
+                  + (f" (EXTRAPOLATED to all: {built['lists_full_s']} s)" if built["lists_extrapolated"] else ""),
+                  flush=True)
         out = subprocess.run([sys.executable, __file__, "--phase", "serve", "--data", str(data), "--n", str(args.n),
                               "--queries", str(args.queries)], capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"serve phase failed:\n{out.stderr[-3000:]}")
         served = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"serve  load {served['load_s']} s  RSS {served['rss_mb']:,} MB")
+    print(f"serve  load {served['load_s']} s (model {served['model_load_s']} s before it, not included)  RSS {served['rss_mb']:,} MB (private {served['rss_anon_mb']:,}, "
+          f"file-backed/shared {served['rss_file_mb']:,})")
     print(f"{'related(id), uniformly random ids':36}{'p50 ms':>10}{'p99 ms':>10}")
     for name in ("materialized", "live", "fullscan"):
         print(f"{name:36}{served[name + '_p50_ms']:10.2f}{served[name + '_p99_ms']:10.2f}")
@@ -212,7 +258,9 @@ def main(argv=None) -> dict:
               "materialized_p50_ms": served["materialized_p50_ms"], "live_p50_ms": served["live_p50_ms"],
               "fullscan_p50_ms": served["fullscan_p50_ms"], "build_index_s": built["index_s"],
               "lists_s": built["lists_s"], "lists_built": built["lists_built"],
-              "lists_full_s": built["lists_full_s"], "lists_extrapolated": built["lists_extrapolated"]}
+              "lists_full_s": built["lists_full_s"], "lists_extrapolated": built["lists_extrapolated"],
+              "rss_anon_mb": served["rss_anon_mb"], "rss_file_mb": served["rss_file_mb"],
+              "model_load_s": served["model_load_s"], "bulk": bool(args.bulk), **({k: v for k, v in built.items() if k.startswith("bulk_")} if args.bulk else {})}
     print(json.dumps(result))
     return result
 

@@ -2,6 +2,11 @@
 
 It is derived from the store (filled by the service, incrementally by article id) and never written back.
 Rows are append-only, so positions stay valid for concurrent readers; removed articles are masked.
+
+What is resident per process: per row only a few numeric columns (id, group, alive, dates, length; ~50 bytes) and
+the id → row lookup (sorted ids + their rows). Vectors, word and entity rows and metadata live in blocks
+(recommender/row_blocks.py): memory-mapped from the segments saved beside the snapshots (recommender/
+catalog_files.py; one copy in the page cache for every process) and, for rows added since the last save, in memory.
 """
 
 from __future__ import annotations
@@ -22,21 +27,15 @@ from newsagg.refs import ArticleRef
 from recommender.lexical import (
     HashedTfidf, entity_tokens, extract_entities, identity_analyzer, row_cosines, word_analyzer,
 )
+from recommender.meta import ArticleMeta, EncodedMetas
+from recommender.row_blocks import RowBlocks
+
+__all__ = ["ArticleMeta", "Catalog", "CatalogRows", "QueryFeatures", "article_document", "rows_of_articles", "to_days"]
+NO_GROUP = np.iinfo(np.int64).min  # the group column's "none"
+TAIL_POSITIONS = 65_536  # ids looked up in a dict until this many arrived since the sorted lookup was rebuilt
 
 WORD_FEATURES = 2**20
 ENTITY_FEATURES = 2**18
-
-
-@dataclass(frozen=True)
-class ArticleMeta:
-    article_id: int
-    url: str
-    title: str
-    source: str
-    published: datetime | None
-    group: int | None
-    tags: tuple[str, ...]
-    entities: tuple[str, ...]  # display names, most frequent first (for reasons)
 
 
 @dataclass(frozen=True)
@@ -64,13 +63,29 @@ def article_document(title: str, body: str) -> str:
 class CatalogRows:
     """A run of catalog rows: what is derived from an article once (tokenising is the slow part)."""
 
-    metas: list[ArticleMeta]
+    metas: Sequence[ArticleMeta]  # a list, or EncodedMetas (as saved)
     dense: np.ndarray  # (n, dim) float32
     words: sp.csr_matrix  # sublinear term frequencies, not yet IDF-weighted
     entities: sp.csr_matrix
     days: np.ndarray
     fetched_days: np.ndarray
     n_words: np.ndarray
+    ids: np.ndarray | None = None  # article ids and near-duplicate groups (NO_GROUP): read from metas when None
+    groups: np.ndarray | None = None
+    word_df: np.ndarray | None = None  # document frequencies of the rows as saved (None: counted from them)
+    entity_df: np.ndarray | None = None
+    mapped: bool = False  # arrays memory-mapped from a saved segment (kept as they are, never copied)
+
+    def id_column(self) -> np.ndarray:
+        if self.ids is not None:
+            return np.asarray(self.ids, dtype=np.int64)
+        return np.fromiter((m.article_id for m in self.metas), dtype=np.int64, count=len(self.metas))
+
+    def group_column(self) -> np.ndarray:
+        if self.groups is not None:
+            return np.asarray(self.groups, dtype=np.int64)
+        return np.fromiter((NO_GROUP if m.group is None else m.group for m in self.metas), dtype=np.int64,
+                           count=len(self.metas))
 
 
 def rows_of_articles(
@@ -92,16 +107,19 @@ class Catalog:
     def __init__(self, settings: RelatedSettings, dim: int):
         self.settings = settings
         self.dim = dim
-        self.meta: list[ArticleMeta] = []
-        self.pos: dict[int, int] = {}
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.groups = np.zeros(0, dtype=np.int64)  # near-duplicate group per row (NO_GROUP: none)
         self.alive = np.zeros(0, dtype=bool)
         self.days = np.zeros(0, dtype=np.float64)  # publish time (days since epoch), NaN when unknown
         self.fetched_days = np.zeros(0, dtype=np.float64)  # when the crawler stored it (stands in for a missing date)
         self.n_words = np.zeros(0, dtype=np.int64)
-        self._dense_blocks: list[np.ndarray] = []
-        self._dense: np.ndarray | None = np.zeros((0, dim), dtype=np.float32)
+        self.dense = RowBlocks(np.zeros((0, dim), dtype=np.float32))  # catalog.dense[rows]: those rows' vectors
+        self.meta = RowBlocks(EncodedMetas.of([]))  # catalog.meta[row]: an ArticleMeta, decoded on access
         self.words = HashedTfidf(WORD_FEATURES, word_analyzer())
         self.ents = HashedTfidf(ENTITY_FEATURES, identity_analyzer)
+        self._sorted_ids = np.zeros(0, dtype=np.int64)  # id → row: sorted ids and their rows, plus a dict of
+        self._sorted_rows = np.zeros(0, dtype=np.int64)  # the rows added since (rebuilt past TAIL_POSITIONS)
+        self._tail_pos: dict[int, int] = {}
         self._lock = threading.Lock()
         self.saved_segments: list[dict] = []  # files holding this catalog's first rows (recommender/catalog_files.py)
 
@@ -110,10 +128,18 @@ class Catalog:
 
     @property
     def max_id(self) -> int:
-        return max(self.pos, default=0)
+        return int(self.ids.max()) if len(self.ids) else 0
+
+    def _position(self, article_id: int) -> int | None:
+        r = self._tail_pos.get(article_id)
+        if r is not None:
+            return r
+        ids, rows = self._sorted_ids, self._sorted_rows
+        i = int(np.searchsorted(ids, article_id))
+        return int(rows[i]) if i < len(ids) and ids[i] == article_id else None
 
     def row(self, article_id: int) -> int | None:
-        r = self.pos.get(article_id)
+        r = self._position(int(article_id))
         return r if r is not None and self.alive[r] else None
 
     def ref(self, row: int) -> ArticleRef:
@@ -122,48 +148,60 @@ class Catalog:
         return ArticleRef(m.article_id, m.url, m.title, m.source, m.published)
 
     def alive_ids(self) -> set[int]:
-        return {m.article_id for m, a in zip(self.meta, self.alive) if a}
-
-    @property
-    def dense(self) -> np.ndarray:
-        with self._lock:
-            if self._dense is None:
-                self._dense = np.vstack(self._dense_blocks)
-                self._dense_blocks = [self._dense]
-            return self._dense
+        return set(self.ids[self.alive].tolist())
 
     def add(self, articles: Sequence[Article], vectors: dict[int, np.ndarray]) -> list[int]:
         """Append articles (those with a vector); returns their rows. Known ids must be removed first."""
-        articles = [a for a in articles if a.id in vectors and a.id not in self.pos]
+        articles = [a for a in articles if a.id in vectors and self._position(a.id) is None]
         if not articles:
             return []
         return self.add_rows(rows_of_articles(articles, vectors, self.words, self.ents))
 
     def add_rows(self, rows: "CatalogRows", alive: np.ndarray | None = None) -> list[int]:
-        """Append rows already derived (from articles, or read back by recommender/catalog_files.py)."""
+        """Append rows already derived (from articles, or mapped from a segment by recommender/catalog_files.py)."""
         n = len(rows.metas)
         alive = np.ones(n, dtype=bool) if alive is None else np.asarray(alive, dtype=bool)
-        self.words.append_tf(rows.words, alive)
-        self.ents.append_tf(rows.entities, alive)
+        ids = rows.id_column()
+        self.words.append_tf(rows.words, alive, rows.word_df, mapped=rows.mapped)
+        self.ents.append_tf(rows.entities, alive, rows.entity_df, mapped=rows.mapped)
+        dense = rows.dense if rows.mapped else np.asarray(rows.dense, dtype=np.float32)
         with self._lock:
-            start = len(self.meta)
-            self.meta.extend(rows.metas)
-            for i, m in enumerate(rows.metas):
-                self.pos[m.article_id] = start + i
+            start = len(self.ids)
+            self.meta.append(EncodedMetas.of(rows.metas), mapped=rows.mapped)
+            self.dense.append(dense, mapped=rows.mapped)
             self.alive = np.concatenate([self.alive, alive])
             self.days = np.concatenate([self.days, rows.days])
             self.fetched_days = np.concatenate([self.fetched_days, rows.fetched_days])
             self.n_words = np.concatenate([self.n_words, rows.n_words])
-            self._dense_blocks.append(np.asarray(rows.dense, dtype=np.float32))
-            self._dense = None
+            self.groups = np.concatenate([self.groups, rows.group_column()])
+            self.ids = np.concatenate([self.ids, ids])  # last: a reader's row() never runs past the columns
+            self._index_positions(start, ids)
         return list(range(start, start + n))
 
+    def _index_positions(self, start: int, ids: np.ndarray) -> None:
+        if len(self._tail_pos) + len(ids) <= TAIL_POSITIONS:
+            self._tail_pos = {**self._tail_pos, **dict(zip(ids.tolist(), range(start, start + len(ids))))}
+            return
+        order = np.argsort(self.ids, kind="stable")
+        self._sorted_ids, self._sorted_rows = self.ids[order], order.astype(np.int64)
+        self._tail_pos = {}
+
+    def adopt(self, segments: Sequence["CatalogRows"]) -> None:
+        """Serve rows [0, n) from these mapped segments (just saved, holding exactly those rows) from now on."""
+        self.dense.replace([s.dense for s in segments])
+        self.meta.replace([EncodedMetas.of(s.metas) for s in segments])
+        self.words.adopt([s.words for s in segments])
+        self.ents.adopt([s.entities for s in segments])
+
     def rows_between(self, start: int, end: int) -> "CatalogRows":
-        """Rows [start, end) as they are kept (removed ones included, their word rows zeroed)."""
+        """Rows [start, end) as they are kept (removed ones included, their word rows empty)."""
+        rows = np.arange(start, end)
+        words, ents = self.words.tf_rows(rows), self.ents.tf_rows(rows)
         return CatalogRows(
-            metas=self.meta[start:end], dense=self.dense[start:end], words=self.words.tf_matrix()[start:end],
-            entities=self.ents.tf_matrix()[start:end], days=self.days[start:end],
-            fetched_days=self.fetched_days[start:end], n_words=self.n_words[start:end],
+            metas=self.meta[start:end], dense=self.dense[start:end], words=words, entities=ents,
+            days=self.days[start:end], fetched_days=self.fetched_days[start:end], n_words=self.n_words[start:end],
+            ids=self.ids[start:end], groups=self.groups[start:end], word_df=self.words.counted_df(words),
+            entity_df=self.ents.counted_df(ents),
         )
 
     def remove(self, ids: Sequence[int]) -> None:
@@ -173,8 +211,9 @@ class Catalog:
         self.words.forget(rows)
         self.ents.forget(rows)
         with self._lock:
-            self.alive = self.alive.copy()
-            self.alive[rows] = False
+            alive = self.alive.copy()
+            alive[rows] = False
+            self.alive = alive
 
     def news_days(self, rows: np.ndarray) -> np.ndarray:
         """When each row was news: its publish date, else when it was fetched (NaN if neither is known)."""
@@ -184,10 +223,10 @@ class Catalog:
     # ---- features ------------------------------------------------------------------------------------
     def word_rows(self, rows: np.ndarray) -> sp.csr_matrix:
         """Weighted word rows, computed from the kept tf rows: the weighted matrix is not held beside them."""
-        return self.words.weigh_rows(self.words.tf_matrix()[rows])
+        return self.words.weigh_rows(self.words.tf_rows(rows))
 
     def entity_rows(self, rows: np.ndarray) -> sp.csr_matrix:
-        return self.ents.weigh_rows(self.ents.tf_matrix()[rows])
+        return self.ents.weigh_rows(self.ents.tf_rows(rows))
 
     def features_of_rows(self, rows: Sequence[int]) -> QueryFeatures:
         rows = np.asarray(rows, dtype=np.int64)
@@ -196,7 +235,7 @@ class Catalog:
             words=self.word_rows(rows),
             entities=self.entity_rows(rows),
             days=self.days[rows],
-            entity_names=[self.meta[r].entities for r in rows],
+            entity_names=[self.meta.item(int(r)).entities for r in rows],
             n_words=self.n_words[rows],
         )
 
@@ -219,13 +258,14 @@ class Catalog:
 
     def word_documents(self, articles: Sequence[Article], n_terms: int) -> list[tuple[int, list[str], list[str]]]:
         """(article id, tokens, distinctive terms) of articles in the catalog, for the word index (word_index.py)."""
-        out = []
-        for a in articles:
-            if (row := self.row(a.id)) is None:
-                continue
-            tokens = self.words.analyzer(article_document(a.title, a.body))
-            out.append((a.id, tokens, [t for t, _ in self.distinctive_terms(row, tokens)[:n_terms]]))
-        return out
+        found = [(a, row) for a in articles if (row := self.row(a.id)) is not None]
+        if not found:
+            return []
+        tokens = [self.words.analyzer(article_document(a.title, a.body)) for a, _ in found]
+        ids = self.words.term_ids([t for ts in tokens for t in ts])
+        weighted = self.word_rows(np.asarray([row for _, row in found]))
+        return [(a.id, ts, [t for t, _ in self.words.term_weights(ts, weighted[i], ids)[:n_terms]])
+                for i, ((a, _), ts) in enumerate(zip(found, tokens))]
 
     def fused(self, q: QueryFeatures, rows: np.ndarray) -> np.ndarray:
         """(m, len(rows)) fused similarity: weighted dense + word + entity cosines, damped by date distance."""

@@ -16,6 +16,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 from sklearn.preprocessing import normalize
 
+from recommender.row_blocks import RowBlocks
+
 # Capitalised word runs (names, places, products; "Model S") and numbers (dates, counts, models). Sentence-initial
 # words are kept: a capitalised stop word ("The", "After") is dropped by _STOP_ENTITIES instead.
 _ENTITY_RE = re.compile(
@@ -64,8 +66,8 @@ class HashedTfidf:
         self._term_hasher = HashingVectorizer(  # the same hashing, one term per row: term → feature id
             n_features=n_features, alternate_sign=False, norm=None, analyzer=identity_analyzer, dtype=np.float32
         )
-        self.rows: list[sp.csr_matrix] = []
-        self._tf: sp.csr_matrix | None = None
+        self.rows = RowBlocks(sp.csr_matrix((0, n_features), dtype=np.float32))
+        self._counted = np.zeros(0, dtype=bool)  # rows in the document frequencies (removed ones are not)
         self.df = np.zeros(n_features, dtype=np.int64)
         self.n_docs = 0
         self._idf: np.ndarray | None = None
@@ -79,31 +81,58 @@ class HashedTfidf:
     def append(self, docs: list) -> None:
         self.append_tf(self.tf(docs))
 
-    def append_tf(self, m: sp.csr_matrix, counted: np.ndarray | None = None) -> None:
-        """Append rows of term frequencies; rows not `counted` (removed articles) are kept empty."""
-        m = m.tocsr().astype(np.float32)
-        if counted is not None and not np.all(counted):
-            m = (sp.diags(np.asarray(counted, dtype=np.float32)) @ m).tocsr()
-            m.eliminate_zeros()
+    def append_tf(self, m: sp.csr_matrix, counted: np.ndarray | None = None, df: np.ndarray | None = None,
+                  mapped: bool = False) -> None:
+        """Append rows of term frequencies; rows not `counted` (removed articles) are left out of the document
+        frequencies and read as empty. `df`: the rows' document frequencies, when saved with them (a mapped
+        segment is then not read through at start)."""
+        if not mapped:
+            m = m.tocsr().astype(np.float32)
+        n = m.shape[0]
+        counted = np.ones(n, dtype=bool) if counted is None else np.asarray(counted, dtype=bool)
+        df = np.bincount(m.indices, minlength=self.n_features) if df is None else np.asarray(df, dtype=np.int64)
+        dropped = np.nonzero(~counted)[0]
+        if len(dropped):
+            df = df - np.bincount(m[dropped].indices, minlength=self.n_features)
         with self._lock:
-            self.rows.append(m)
-            self.df += np.bincount(m.indices, minlength=self.n_features)
-            self.n_docs += m.shape[0] if counted is None else int(np.count_nonzero(counted))
-            self._tf = None
+            self.rows.append(m, mapped=mapped)
+            self._counted = np.concatenate([self._counted, counted])
+            self.df += df
+            self.n_docs += int(np.count_nonzero(counted))
             self._idf = None
 
     def forget(self, rows: Sequence[int]) -> None:
-        """Exclude rows from document frequencies (the rows stay, zeroed, so positions never shift)."""
-        tf = self.tf_matrix().tolil()
-        for r in rows:
-            cols = tf.rows[r]
-            self.df[cols] -= 1
-            tf.data[r] = [0.0] * len(cols)
-            self.n_docs -= 1
+        """Exclude rows from document frequencies (the rows stay, read as empty, so positions never shift)."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        rows = rows[self._counted[rows]]
+        if len(rows) == 0:
+            return
+        cols = self.rows.take(rows).indices
         with self._lock:
-            self.rows = [tf.tocsr()]
-            self._tf = None
+            self.df -= np.bincount(cols, minlength=self.n_features)
+            counted = self._counted.copy()
+            counted[rows] = False
+            self._counted = counted
+            self.n_docs -= len(rows)
             self._idf = None
+
+    def adopt(self, parts: list[sp.csr_matrix]) -> None:
+        """Serve the rows from these (mapped) blocks from now on: the same rows, as saved."""
+        self.rows.replace(parts)
+
+    def tf_rows(self, rows) -> sp.csr_matrix:
+        """Term-frequency rows (removed articles' rows empty), gathered from whichever blocks hold them."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        m = self.rows.take(rows)
+        if len(rows) and not self._counted[rows].all():
+            keep = self._counted[rows].astype(np.float32)
+            m = (sp.diags(keep) @ m).tocsr()
+            m.eliminate_zeros()
+        return m.tocsr()
+
+    def counted_df(self, m: sp.csr_matrix) -> np.ndarray:
+        """Document frequencies of rows as they are saved (what `append_tf(..., df=)` takes back)."""
+        return np.bincount(m.indices, minlength=self.n_features).astype(np.int32)
 
     def idf(self) -> np.ndarray:
         """scikit-learn's smoothed idf, ln((1 + n) / (1 + df)) + 1; kept until the next change (it is 2**20 logs,
@@ -114,11 +143,8 @@ class HashedTfidf:
         return idf
 
     def tf_matrix(self) -> sp.csr_matrix:
-        with self._lock:
-            if self._tf is None:
-                self._tf = sp.vstack(self.rows, format="csr") if self.rows else sp.csr_matrix((0, self.n_features))
-                self.rows = [self._tf]
-            return self._tf
+        """All rows as one matrix: a copy, for tests and the full-scan baseline, never kept."""
+        return self.tf_rows(np.arange(len(self.rows)))
 
     def matrix(self) -> sp.csr_matrix:
         """All rows, weighted and normalised (row i · row j = TF-IDF cosine). Not kept: only tf rows are held, and
@@ -140,16 +166,26 @@ class HashedTfidf:
         weighted.data /= np.repeat(norms, per_row).astype(np.float32)
         return weighted
 
-    def term_weights(self, terms: Sequence[str], weighted_row: sp.csr_matrix) -> list[tuple[str, float]]:
+    def term_ids(self, terms: Sequence[str]) -> dict[str, int]:
+        """term → its feature id, hashed in one call (per-term calls cost more than the hashing)."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return {}
+        ids = self._term_hasher.transform([[t] for t in terms]).tocsr().indices  # one entry per row
+        return dict(zip(terms, ids.tolist()))
+
+    def term_weights(self, terms: Sequence[str], weighted_row: sp.csr_matrix,
+                     ids: dict[str, int] | None = None) -> list[tuple[str, float]]:
         """(term, its weight in a weighted row), heaviest first; a term whose hash another term shares gets the
-        shared weight (rare at 2**20 features, and only a candidate query)."""
+        shared weight (rare at 2**20 features, and only a candidate query). `ids`: the terms' feature ids, when
+        already hashed (`term_ids`)."""
         terms = list(dict.fromkeys(terms))
         if not terms:
             return []
-        ids = self._term_hasher.transform([[t] for t in terms]).tocsr().indices
+        ids = self.term_ids(terms) if ids is None else ids
         row = weighted_row.tocsr()
         weight_of = dict(zip(row.indices.tolist(), row.data.tolist()))
-        pairs = [(t, weight_of.get(int(i), 0.0)) for t, i in zip(terms, ids)]
+        pairs = [(t, weight_of.get(ids[t], 0.0)) for t in terms]
         return sorted((p for p in pairs if p[1] > 0), key=lambda p: -p[1])
 
 

@@ -67,7 +67,7 @@ class RelatedRanker:
         """The scored candidates of a query, best first, without the query itself and its copies (same
         near-duplicate group: they are not "related" to it)."""
         candidates = self.candidates(catalog, index, words, q, query_row=query_row)
-        exclude = {int(r) for r in candidates if group is not None and catalog.meta[r].group == group}
+        exclude = set(candidates[catalog.groups[candidates] == group].tolist()) if group is not None else set()
         exclude |= {query_row} if query_row is not None else set()
         return self.score(catalog, q, candidates, exclude, query_row=query_row)
 

@@ -269,7 +269,7 @@ class RelatedService:
 
     def _reindex(self, catalog: Catalog) -> VectorIndex:
         rows = np.nonzero(catalog.alive)[0]
-        ids = np.asarray([catalog.meta[r].article_id for r in rows], dtype=np.int64)
+        ids = catalog.ids[rows]
         return VectorIndex.build(self.model_key, ids, catalog.dense[rows], self.settings.index)
 
     def rebuild(self) -> UpdateStats:
