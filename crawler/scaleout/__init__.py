@@ -27,7 +27,7 @@ names from a prefix, so this needs a single Redis (or one Redis Cluster hash slo
 
 from crawler.scaleout.frontier import LeasedScheduler
 from crawler.scaleout.pace import PacedDownloadHandler, SharedPace, SharedPolitenessMiddleware
-from crawler.scaleout.scripts import CLAIM, JOIN, KEEP_ALIVE, LEAVE, POP_LEASE, PUBLISH, REAP, RENEW
+from crawler.scaleout.scripts import CLAIM, ENQUEUE, JOIN, KEEP_ALIVE, LEAVE, POP_LEASE, PUBLISH, REAP, RENEW
 
-__all__ = ["CLAIM", "JOIN", "KEEP_ALIVE", "LEAVE", "POP_LEASE", "PUBLISH", "REAP", "RENEW", "LeasedScheduler",
+__all__ = ["CLAIM", "ENQUEUE", "JOIN", "KEEP_ALIVE", "LEAVE", "POP_LEASE", "PUBLISH", "REAP", "RENEW", "LeasedScheduler",
            "PacedDownloadHandler", "SharedPace", "SharedPolitenessMiddleware"]

@@ -23,7 +23,7 @@ from twisted.internet import task
 
 from crawler.request_json import RefusedPayload
 from crawler.runtime import SKIP_PREFIX, newsagg_settings
-from crawler.scaleout.scripts import JOIN, KEEP_ALIVE, LEAVE, POP_LEASE, REAP, RENEW, ms
+from crawler.scaleout.scripts import ENQUEUE, JOIN, KEEP_ALIVE, LEAVE, POP_LEASE, REAP, RENEW, ms
 
 log = logging.getLogger(__name__)
 LEASE_META = "newsagg_lease"
@@ -45,7 +45,7 @@ class LeasedScheduler(Scheduler):
         scheduler.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
         scheduler.held = set()  # lease ids of requests this worker took from the queue
         scheduler._ids = itertools.count(1)
-        for name, script in (("_pop", POP_LEASE), ("_renew", RENEW), ("_reap", REAP), ("_join", JOIN),
+        for name, script in (("_enqueue", ENQUEUE), ("_pop", POP_LEASE), ("_renew", RENEW), ("_reap", REAP), ("_join", JOIN),
                              ("_leave", LEAVE), ("_keep_alive", KEEP_ALIVE)):
             setattr(scheduler, name, scheduler.server.register_script(script))
         crawler.signals.connect(scheduler._on_idle, signal=signals.spider_idle)
@@ -95,12 +95,14 @@ class LeasedScheduler(Scheduler):
         # dont_filter requests (the spider's articles) are still deduplicated across workers the first time they
         # are scheduled, as the spider's own per-process set does; redirects and retries of them pass.
         first = not (request.meta.get("redirect_times") or request.meta.get("retry_times"))
-        if (not request.dont_filter or first) and self.df.request_seen(request):
+        fingerprint = self.df.request_fingerprint(request) if (not request.dont_filter or first) else ""
+        # seen-mark and queue entry in one step (scrapy-redis does them one after the other)
+        if not self._enqueue(keys=[self.keys["dupefilter"], self.keys["requests"]],
+                             args=[fingerprint, -request.priority, self.queue._encode_request(request)]):
             self.df.log(request, self.spider)
             return False
         if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
-        self.queue.push(request)
+            self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self):
@@ -120,7 +122,7 @@ class LeasedScheduler(Scheduler):
         request.meta[LEASE_META] = lease
         self.held.add(lease)
         if self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def _check_source(self, request) -> None:

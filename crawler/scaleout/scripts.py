@@ -19,6 +19,7 @@ def ms(seconds: float) -> int:
 
 
 # The frontier (frontier.py): leases, their renewal and expiry, run membership.
+ENQUEUE = _script("enqueue", clock=False)
 POP_LEASE = _script("pop_lease")
 RENEW = _script("renew")
 REAP = _script("reap")

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from crawler.scaleout import CLAIM, JOIN, KEEP_ALIVE, LEAVE, POP_LEASE, PUBLISH, REAP, RENEW
+from crawler.scaleout import CLAIM, ENQUEUE, JOIN, KEEP_ALIVE, LEAVE, POP_LEASE, PUBLISH, REAP, RENEW
 
 
 @pytest.fixture
 def scripts(redis_client):
     return {name: redis_client.register_script(src) for name, src in
             {"pop": POP_LEASE, "reap": REAP, "renew": RENEW, "join": JOIN, "leave": LEAVE, "claim": CLAIM,
-             "publish": PUBLISH, "keep_alive": KEEP_ALIVE}.items()}
+             "publish": PUBLISH, "keep_alive": KEEP_ALIVE, "enqueue": ENQUEUE}.items()}
 
 
 @pytest.fixture
@@ -39,6 +39,16 @@ def test_a_request_leaves_the_queue_only_as_a_lease(redis_client, scripts, keys)
     assert redis_client.zscore(keys["lease_expiry"], "w1:1") > time.time() * 1000
     assert pop(scripts, keys, "w1:2", 10_000) == b"low|pipe"  # '|' inside the request data is fine
     assert pop(scripts, keys, "w1:3", 10_000) is None
+
+
+def test_a_request_is_marked_seen_and_queued_in_one_step(redis_client, scripts, keys):
+    enqueue = scripts["enqueue"]
+    ks = [keys["dupefilter"], keys["requests"]]
+    assert enqueue(keys=ks, args=["fp1", -2, b"r1"]) == 1
+    assert enqueue(keys=ks, args=["fp1", 0, b"r1-again"]) == 0  # seen: not queued twice
+    assert enqueue(keys=ks, args=["", 0, b"retry-of-r1"]) == 1  # no fingerprint: not filtered
+    assert redis_client.smembers(keys["dupefilter"]) == {b"fp1"}
+    assert redis_client.zrange(keys["requests"], 0, -1, withscores=True) == [(b"r1", -2.0), (b"retry-of-r1", 0.0)]
 
 
 def test_expired_leases_go_back_with_their_priority(redis_client, scripts, keys):
