@@ -255,6 +255,11 @@ class ApiSettings(BaseModel):
     max_text_chars: int = Field(
         default=20_000, ge=1, description="Longest draft text POST /related accepts; request bodies are capped to fit."
     )
+    workers: int = Field(
+        default=0, ge=0, le=64, description="Server processes sharing the port (forked after it is bound); 0 = one "
+        "per CPU core, at most 4. Each maps the same snapshot files (the catalog's pages are shared) but keeps its "
+        "own caches (related_cache_bytes each) and its own /metrics counts."
+    )
     refresh_interval: float = Field(
         default=0.5, gt=0, description="Seconds between checks for a newer index snapshot (one small file read)."
     )

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, defer, sessionmaker
 
 from newsagg.config import Settings, get_settings
+from newsagg.driver_reads import DriverReads
 from newsagg.exclusive import exclusive
 from newsagg.models import (
     Article,
@@ -180,6 +181,7 @@ class Store:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._source_ids: dict[str, int] = {}
+        self.direct = DriverReads(self.engine)  # hot point reads, for the API's event loop
         if auto_migrate:
             migrate(self.engine)
 
@@ -195,6 +197,7 @@ class Store:
             yield session
 
     def close(self) -> None:
+        self.direct.close()
         self.engine.dispose()
 
     def exclusive(self, name: str, on_wait: Callable[[], None] | None = None) -> AbstractContextManager[None]:
@@ -284,12 +287,16 @@ class Store:
         with self.session() as s:
             return s.scalar(select(Article).where(Article.content_hash == content_hash).limit(1))
 
-    def copies_of(self, article_id: int) -> list[ArticleRef] | None:
+    def copies_of(self, article_id: int, *, direct: bool = False) -> list[ArticleRef] | None:
         """References of the article's near-duplicate copies, by id; None when no such article.
 
-        One indexed query and only those columns: GET /articles/{id}/related asks this on every cache miss."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(_COPIES_OF, {"article_id": article_id}).all()
+        One indexed query and only those columns: GET /articles/{id}/related asks this on every cache miss
+        (`direct`: on this thread's own driver connection, newsagg/driver_reads.py)."""
+        if direct:
+            rows = self.direct.all(_COPIES_OF, {"article_id": article_id})
+        else:
+            with self.engine.connect() as conn:
+                rows = conn.execute(_COPIES_OF, {"article_id": article_id}).all()
         if not rows:
             return None
         return [ArticleRef(aid, url, title or "", source, published) for aid, url, title, source, published in rows

@@ -120,6 +120,7 @@ class Catalog:
         self._sorted_ids = np.zeros(0, dtype=np.int64)  # id → row: sorted ids and their rows, plus a dict of
         self._sorted_rows = np.zeros(0, dtype=np.int64)  # the rows added since (rebuilt past TAIL_POSITIONS)
         self._tail_pos: dict[int, int] = {}
+        self._tail = (np.zeros(0, dtype=np.int64),) * 2  # _tail_pos as sorted ids and their rows (one swap)
         self._lock = threading.Lock()
         self.saved_segments: list[dict] = []  # files holding this catalog's first rows (recommender/catalog_files.py)
 
@@ -141,6 +142,25 @@ class Catalog:
     def row(self, article_id: int) -> int | None:
         r = self._position(int(article_id))
         return r if r is not None and self.alive[r] else None
+
+    def rows_of(self, article_ids: np.ndarray) -> np.ndarray:
+        """row() for many ids at once: their rows, -1 where an id is not (or no longer) in the catalog."""
+        ids = np.asarray(article_ids, dtype=np.int64)
+        out = np.full(len(ids), -1, dtype=np.int64)
+        if len(self._sorted_ids):
+            i = np.minimum(np.searchsorted(self._sorted_ids, ids), len(self._sorted_ids) - 1)
+            found = self._sorted_ids[i] == ids
+            out[found] = self._sorted_rows[i[found]]
+        hit = out >= 0
+        out[hit] = np.where(self.alive[out[hit]], out[hit], -1)
+        missing = np.nonzero(out < 0)[0]
+        tail_ids, tail_rows = self._tail  # rows added since the sorted arrays were built (a re-added id's old
+        if len(missing) and len(tail_ids):  # row is dead, its new one is here)
+            j = np.minimum(np.searchsorted(tail_ids, ids[missing]), len(tail_ids) - 1)
+            found = tail_ids[j] == ids[missing]
+            rows = tail_rows[j[found]]
+            out[missing[found]] = np.where(self.alive[rows], rows, -1)
+        return out
 
     def ref(self, row: int) -> ArticleRef:
         """The article at `row` as result lists name it."""
@@ -180,11 +200,15 @@ class Catalog:
 
     def _index_positions(self, start: int, ids: np.ndarray) -> None:
         if len(self._tail_pos) + len(ids) <= TAIL_POSITIONS:
-            self._tail_pos = {**self._tail_pos, **dict(zip(ids.tolist(), range(start, start + len(ids))))}
+            tail = self._tail_pos = {**self._tail_pos, **dict(zip(ids.tolist(), range(start, start + len(ids))))}
+            keys = np.fromiter(tail.keys(), dtype=np.int64, count=len(tail))
+            order = np.argsort(keys, kind="stable")  # the same map as arrays, for rows_of
+            self._tail = (keys[order], np.fromiter(tail.values(), dtype=np.int64, count=len(tail))[order])
             return
         order = np.argsort(self.ids, kind="stable")
         self._sorted_ids, self._sorted_rows = self.ids[order], order.astype(np.int64)
         self._tail_pos = {}
+        self._tail = (np.zeros(0, dtype=np.int64),) * 2
 
     def adopt(self, segments: Sequence["CatalogRows"]) -> None:
         """Serve rows [0, n) from these mapped segments (just saved, holding exactly those rows) from now on."""

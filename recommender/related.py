@@ -11,13 +11,14 @@ sides; same-topic intruders in the top 5 (hard5) 0.026 / 0.042 → 0.018 / 0.024
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from newsagg.config import RelatedSettings
 from newsagg.refs import ArticleRef
-from recommender.catalog import ArticleMeta, Catalog, QueryFeatures
+from recommender.catalog import NO_GROUP, ArticleMeta, Catalog, QueryFeatures
 from recommender.index import VectorIndex
 from recommender.word_index import WordIndex
 
@@ -31,8 +32,7 @@ class RelatedItem(ArticleRef):
     also_in: list[ArticleRef] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Scored:
+class Scored(NamedTuple):  # a tuple: a stored list makes ~60 of these per lookup
     row: int
     score: float  # what results are ranked by (feedback-adjusted)
     direct: float  # fused similarity to the query alone (what the threshold applies to)
@@ -113,24 +113,28 @@ class RelatedRanker:
         shown: list[tuple[Scored, ArticleMeta, list[ArticleRef]]] = []
         by_group: dict[int, list[ArticleRef]] = {}
         per_source: dict[str, int] = {}
+        groups = catalog.groups
         for item in scored:
             if item.direct < min_score:
                 continue
-            meta = catalog.meta[item.row]
-            group = meta.group if meta.group is not None else -meta.article_id
+            group = int(groups[item.row])  # from the column: a row past the limit is decoded only if it is a copy
+            if group == NO_GROUP:
+                group = -int(catalog.ids[item.row])
             if group in by_group:
                 # A copy of something already shown: not a separate result, an "also in" of it.
-                by_group[group].append(catalog.ref(item.row))
+                m = catalog.meta.item(item.row)
+                by_group[group].append(ArticleRef(m.article_id, m.url, m.title, m.source, m.published))
                 continue
             if len(shown) >= limit:
                 continue  # keep scanning only to collect copies of what is shown
+            meta = catalog.meta.item(item.row)  # decoded once per row (each decode parses its JSON)
             if cap and per_source.get(meta.source, 0) >= cap:
                 continue
             per_source[meta.source] = per_source.get(meta.source, 0) + 1
             by_group[group] = []
             shown.append((item, meta, by_group[group]))
         return [
-            RelatedItem(**asdict(catalog.ref(item.row)), score=round(item.score, 4),
+            RelatedItem(m.article_id, m.url, m.title, m.source, m.published, score=round(item.score, 4),
                         reason=reason(query_entities, query_tags, m), also_in=also)
             for item, m, also in shown
         ]

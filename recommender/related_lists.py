@@ -95,14 +95,20 @@ class RelatedListStore:
         self._get = select(t.c.index_version, t.c.entries).where(
             t.c.article_id == bindparam("article_id"), t.c.model == bindparam("model"))
 
-    def get(self, article_id: int) -> StoredList | None:
-        """The article's list, or None when none was materialized (or it is unreadable: then rank live)."""
-        with self.store.engine.connect() as conn:  # Core, no ORM session: this is the hot read path
-            row = conn.execute(self._get, {"article_id": article_id, "model": self.model}).first()
-        if row is None:
+    def get(self, article_id: int, *, direct: bool = False) -> StoredList | None:
+        """The article's list, or None when none was materialized (or it is unreadable: then rank live).
+        `direct`: on this thread's own driver connection (the API's event loop; newsagg/driver_reads.py)."""
+        params = {"article_id": article_id, "model": self.model}
+        if direct:
+            rows = self.store.direct.all(self._get, params)
+        else:
+            with self.store.engine.connect() as conn:  # Core, no ORM session: this is the hot read path
+                rows = conn.execute(self._get, params).all()
+        if not rows:
             return None
+        index_version, entries = rows[0]
         try:
-            return StoredList(article_id, row.index_version, unpack(row.entries))
+            return StoredList(article_id, index_version, unpack(bytes(entries)))
         except ValueError:
             return None
 

@@ -8,6 +8,7 @@ into the one before once it is at least half its size), so there are O(log n) of
 
 from __future__ import annotations
 
+import bisect
 import threading
 
 import numpy as np
@@ -36,6 +37,7 @@ class RowBlocks:
         self._parts: list = []
         self._mapped: list[bool] = []
         self._starts = np.zeros(0, dtype=np.int64)
+        self._first_rows: list[int] = []
         self._n = 0
         self._lock = threading.Lock()
 
@@ -72,13 +74,14 @@ class RowBlocks:
             np.cumsum(sizes[:-1], out=starts[1:])
         # one assignment per attribute, parts first: a reader never sees starts beyond the parts it can index
         self._parts, self._mapped, self._starts, self._n = parts, flags, starts, int(sum(sizes))
+        self._first_rows = starts.tolist()  # for item(): bisect on a list beats a numpy call on a few blocks
 
     def item(self, row: int):
-        parts, starts = self._parts, self._starts
-        b = int(np.searchsorted(starts, row, side="right")) - 1
-        if row < 0 or b < 0 or row >= self._n:
+        parts, starts = self._parts, self._first_rows
+        b = bisect.bisect_right(starts, row) - 1
+        if row < 0 or b < 0 or row >= self._n or b >= len(parts):
             raise IndexError(row)
-        return parts[b][int(row - starts[b])]
+        return parts[b][row - starts[b]]
 
     def take(self, rows):
         """The given rows, in the given order, as one array (or CSR matrix / EncodedMetas)."""

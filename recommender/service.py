@@ -328,15 +328,29 @@ class RelatedService:
             scored = self.ranker.rank(catalog, index, self.words, q, None, group)
             return self.ranker.present(catalog, scored, q.entity_names[0], tags, limit=limit)
 
-    def _stored_ranking(self, catalog: Catalog, article_id: int) -> list[Scored] | None:
+    def stored_related(self, article_id: int, limit: int | None = None) -> list[RelatedItem] | None:
+        """related(article_id) from its materialized list alone; None when it has none (not indexed yet, or no
+        list): then ask related(). One read (on the calling thread's own driver connection) and a greedy walk, no
+        ranking and no snapshot check (refresh() may load a snapshot; the API's loader refreshes in the
+        background): made for the API's event loop."""
+        catalog, _ = self._ensure()
+        with self._rw.read():
+            row = catalog.row(article_id)
+            scored = self._stored_ranking(catalog, article_id, direct=True) if row is not None else None
+            if scored is None:
+                return None
+            meta = catalog.meta[row]
+            return self.ranker.present(catalog, scored, meta.entities, meta.tags, limit=limit)
+
+    def _stored_ranking(self, catalog: Catalog, article_id: int, direct: bool = False) -> list[Scored] | None:
         """The article's materialized ranking, minus entries this catalog does not hold; None if there is none."""
-        stored = self.lists.get(article_id)
+        stored = self.lists.get(article_id, direct=direct)
         if stored is None:
             return None
         e = stored.entries
-        return [Scored(r, float(sc), float(d)) for aid, sc, d in zip(e["article_id"].tolist(), e["score"].tolist(),
-                                                                     e["direct"].tolist())
-                if (r := catalog.row(aid)) is not None]
+        rows = catalog.rows_of(e["article_id"])
+        keep = rows >= 0
+        return list(map(Scored, rows[keep].tolist(), e["score"][keep].tolist(), e["direct"][keep].tolist()))
 
     def search(self, query: str, mode: str = "hybrid", limit: int = 10) -> list[SearchHit]:
         """Keyword (TF-IDF), semantic (embedding) or hybrid (reciprocal rank fusion of both) search."""

@@ -4,10 +4,10 @@ The store and the service come from the loader (recommender/api/loader.py), whic
 and swaps snapshots; this module only reads them.
 
 A related-list cache miss is what a uniform walk over the archive pays on nearly every request (the byte-bounded
-cache holds the hot set), so it is kept to two indexed reads and a greedy walk: the article's near-duplicate copies
-(one narrow query, which also says whether the article is stored) and, through RelatedService.related, its
-materialized list presented against the in-memory catalog. Only an article that is stored but not indexed yet
-costs its full row (it is ranked live, as text).
+cache holds the hot set), so it is kept to two indexed reads and a greedy walk, done on the event loop: through
+RelatedService.stored_related, the article's materialized list presented against the mapped catalog, and its
+near-duplicate copies (one narrow query, which also says whether the article is still stored). Only an article
+without a list (not indexed yet, or indexed with materialization off) goes to a worker thread to be ranked live.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ class ApiState:
         self.loader = loader
         self.settings = loader.settings
         self.limits = loader.settings.api
-        self.related = RelatedLists(self._compute_related, loader.version, self.limits.related_cache_bytes)
+        self.related = RelatedLists(self._compute_related, loader.version, self.limits.related_cache_bytes,
+                                    read=self._read_related)
         self._url_ids: OrderedDict[str, int] = OrderedDict()
         self._url_lock = threading.Lock()
 
@@ -65,13 +66,13 @@ class ApiState:
             raise not_ready(f"not ready: {self.loader.waiting_for}")
         return stamp
 
-    async def related_list(self, article_id: int) -> RelatedList:
+    async def related_list(self, article_id: int, limit: int) -> RelatedList:
         try:
-            return await self.related.get(article_id)
+            return await self.related.get(article_id, limit)
         except KeyError:
             raise ApiProblem(404, f"no article with id {article_id}") from None
 
-    async def related_list_for_url(self, url: str) -> RelatedList:
+    async def related_list_for_url(self, url: str, limit: int) -> RelatedList:
         """The related list of the stored article at this URL (canonicalised first, as the crawler stores it)."""
         canonical = self._canonical(url)
         with self._url_lock:
@@ -87,7 +88,7 @@ class ApiState:
                 while len(self._url_ids) > max(self.limits.related_cache_size, 1):
                     self._url_ids.popitem(last=False)
         try:
-            return await self.related.get(article_id)
+            return await self.related.get(article_id, limit)
         except KeyError:  # deleted since: forget the mapping too (the URL may come back under a new id)
             with self._url_lock:
                 self._url_ids.pop(canonical, None)
@@ -103,7 +104,20 @@ class ApiState:
             pass
         raise ApiProblem(404, "no stored article has this URL (an absolute http(s) URL is expected)")
 
-    def _compute_related(self, article_id: int) -> RelatedList:
+    def _read_related(self, article_id: int, limit: int) -> RelatedList | None:
+        """A cache miss answered from the article's materialized list; None when it has none (or is not stored:
+        _compute_related says which)."""
+        store, service = self.require_store(), self.loader.service
+        version = service.version
+        items = service.stored_related(article_id, limit=limit)
+        if items is None or service.version != version:  # none, or a snapshot swap landed: the thread path
+            return None
+        copies = store.copies_of(article_id, direct=True)
+        if copies is None:  # deleted from the store since the index was built
+            return None
+        return RelatedList(article_id, version, service.model_key, tuple(items), tuple(copies), limit)
+
+    def _compute_related(self, article_id: int, limit: int) -> RelatedList:
         """A cache miss; raises KeyError for an article the store does not have."""
         store, service = self.require_store(), self.loader.service
         copies = store.copies_of(article_id)
@@ -112,13 +126,12 @@ class ApiState:
 
         def rank() -> list:
             try:
-                return service.related(article_id, limit=self.limits.max_limit)
+                return service.related(article_id, limit=limit)
             except ValueError:  # stored but not indexed yet, and without any text to rank it by
                 return []
 
         version, items = versioned(service, rank)
-        return RelatedList(article_id, version, service.model_key, tuple(items),
-                           tuple(copies))
+        return RelatedList(article_id, version, service.model_key, tuple(items), tuple(copies), limit)
 
 
 # The dependencies are async although they never await: FastAPI runs sync dependencies in the thread pool,

@@ -50,6 +50,7 @@ class IndexLoader:
         self._bad_version, self._bad_wait, self._bad_retry_at = 0, 0.0, 0.0  # see _note_bad_snapshot
         self._stop = threading.Event()
         self._ready = threading.Event()
+        self._opened = threading.Event()  # the first open attempt ended, loaded or not (wait_opened)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -68,6 +69,11 @@ class IndexLoader:
 
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
+
+    def wait_opened(self, timeout: float) -> bool:
+        """Until the first attempt to open the store and load the index ended: ready, or known not to be yet
+        (no snapshot, database down); the retries go on."""
+        return self._opened.wait(timeout)
 
     def version(self) -> int:
         """The index version the service serves now (0 before it loaded)."""
@@ -90,10 +96,12 @@ class IndexLoader:
                     self.service = RelatedService(self.store, self.settings)
                 self._set_stamp(self.service.index_info())
                 self.load_seconds = time.perf_counter() - t0
+                self._opened.set()
                 return True
             except Exception as exc:
                 log.exception("opening the store and index failed; retrying in %.0fs", OPEN_RETRY_SECONDS)
                 self.waiting_for = f"the store and index could not be opened ({type(exc).__name__})"
+                self._opened.set()
                 self._stop.wait(OPEN_RETRY_SECONDS)
         return False
 

@@ -2,8 +2,9 @@
 
 Why: at 100k articles one list costs tens of milliseconds (word TF-IDF against every article, FAISS, fused
 re-scoring), yet it is the same for every reader until the index changes, and a widget on a busy page asks for
-it constantly. Lists are computed at the longest allowed limit (presentation is greedy, so a shorter list is a
-prefix of a longer one) and tagged with the index version that produced them.
+it constantly. A list is presented at the limit asked for and answers any shorter one (presentation is greedy, so
+a shorter list is a prefix of a longer one); a longer ask presents it again. Each is tagged with the index version
+that produced it.
 
 After a snapshot swap an older list is still served, saying which version it came from, while one background
 worker recomputes it: a swap never turns the hottest pages into the slowest. Concurrent misses for one article
@@ -50,8 +51,12 @@ class RelatedList:
     model: str
     items: tuple[RelatedItem, ...]
     copies: tuple[ArticleRef, ...]
+    limit: int  # presented at this limit: it answers any limit up to it (all of them, if it holds fewer items)
     rendered: dict[Hashable, bytes] = field(default_factory=dict, repr=False)
     resized: Callable[["RelatedList", int], None] | None = field(default=None, repr=False)  # set by the cache
+
+    def covers(self, limit: int) -> bool:
+        return limit <= self.limit or len(self.items) < self.limit
 
     @property
     def nbytes(self) -> int:
@@ -75,14 +80,16 @@ class RelatedLists:
     stale-while-revalidate across index versions. With materialized lists a miss is a read, not a ranking, so the
     cache only saves the encoding: a few MB hold the hot set."""
 
-    def __init__(self, compute: Callable[[int], RelatedList], current_version: Callable[[], int], max_bytes: int):
+    def __init__(self, compute: Callable[[int, int], RelatedList], current_version: Callable[[], int],
+                 max_bytes: int, read: Callable[[int, int], RelatedList | None] | None = None):
         self._compute = compute
+        self._read = read  # the cheap miss (a materialized list), run inline; None from it: compute in a thread
         self._current_version = current_version
         self.max_bytes = max_bytes
         self.nbytes = 0
         self._entries: OrderedDict[int, RelatedList] = OrderedDict()
         self._lock = threading.Lock()
-        self._inflight: dict[int, asyncio.Task] = {}
+        self._inflight: dict[tuple[int, int], asyncio.Task] = {}
         self._pending: set[int] = set()
         self._worker: ThreadPoolExecutor | None = None
         self.hits = self.misses = self.stale = 0
@@ -90,17 +97,27 @@ class RelatedLists:
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get(self, article_id: int) -> RelatedList:
-        """The article's list; raises KeyError for an article the store does not have."""
+    async def get(self, article_id: int, limit: int) -> RelatedList:
+        """The article's list, presented at `limit` or longer; raises KeyError for an article the store does not
+        have."""
         entry = self.lookup(article_id)
-        if entry is not None:
+        if entry is not None and entry.covers(limit):
             return entry
+        if entry is not None:
+            limit = max(limit, entry.limit)  # a longer ask replaces the entry: it answers both from now on
+        if self._read is not None:
+            # On the event loop: a materialized list is two indexed reads and a greedy walk (well under a
+            # millisecond), cheaper than the hop to a worker thread and the GIL handovers it costs under load.
+            entry = self._read(article_id, limit)
+            if entry is not None:
+                return self._keep(entry)
         loop = asyncio.get_running_loop()
-        task = self._inflight.get(article_id)
+        key = (article_id, limit)
+        task = self._inflight.get(key)
         if task is None or task.get_loop() is not loop:
-            task = loop.create_task(run_in_threadpool(self._compute_and_keep, article_id))
-            self._inflight[article_id] = task
-            task.add_done_callback(lambda t, a=article_id: self._settled(a, t))
+            task = loop.create_task(run_in_threadpool(self._compute_and_keep, article_id, limit))
+            self._inflight[key] = task
+            task.add_done_callback(lambda t, k=key: self._settled(k, t))
         # shield: a client hanging up must not cancel the computation others are waiting for
         return await asyncio.shield(task)
 
@@ -113,7 +130,7 @@ class RelatedLists:
             self._entries.move_to_end(article_id)
         if entry.version != self._current_version():
             self.stale += 1
-            self._refresh_later(article_id)
+            self._refresh_later(article_id, entry.limit)
         else:
             self.hits += 1
         return entry
@@ -143,14 +160,17 @@ class RelatedLists:
             self._worker = None
 
     # ---- internals -----------------------------------------------------------------------------------
-    def _settled(self, article_id: int, task: asyncio.Task) -> None:
-        if self._inflight.get(article_id) is task:
-            del self._inflight[article_id]
+    def _settled(self, key: tuple[int, int], task: asyncio.Task) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
         if not task.cancelled():
             task.exception()  # retrieved here, so an abandoned failure is not logged as "never retrieved"
 
-    def _compute_and_keep(self, article_id: int) -> RelatedList:
-        entry = self._compute(article_id)
+    def _compute_and_keep(self, article_id: int, limit: int) -> RelatedList:
+        return self._keep(self._compute(article_id, limit))
+
+    def _keep(self, entry: RelatedList) -> RelatedList:
+        article_id = entry.article_id
         if self.max_bytes > 0:
             with self._lock:
                 self._drop(self._entries.pop(article_id, None))
@@ -160,7 +180,7 @@ class RelatedLists:
                 self._evict()
         return entry
 
-    def _refresh_later(self, article_id: int) -> None:
+    def _refresh_later(self, article_id: int, limit: int) -> None:
         with self._lock:
             if article_id in self._pending or len(self._pending) >= MAX_PENDING_REFRESHES:
                 return
@@ -170,14 +190,14 @@ class RelatedLists:
                 self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="related-refresh")
             worker = self._worker
         try:
-            worker.submit(self._refresh, article_id)
+            worker.submit(self._refresh, article_id, limit)
         except RuntimeError:  # shut down meanwhile
             with self._lock:
                 self._pending.discard(article_id)
 
-    def _refresh(self, article_id: int) -> None:
+    def _refresh(self, article_id: int, limit: int) -> None:
         try:
-            self._compute_and_keep(article_id)
+            self._compute_and_keep(article_id, limit)
         except KeyError:
             self.forget(article_id)  # gone from the store: the next request answers 404
         except Exception:

@@ -7,8 +7,10 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import httpx
+import psutil
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -44,6 +46,44 @@ def test_newsagg_api_prints_its_url_and_serves(tmp_path):
     # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught (so the exit status tells a supervisor)
     output = (tmp_path / "api.log").read_text()
     assert proc.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in output, output[-2000:]
+
+
+def test_api_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_ends_them_all(tmp_path):
+    env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
+           "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "torch", "NEWSAGG_API__WORKERS": "2"}
+    log = open(tmp_path / "api.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)
+    parent = psutil.Process(proc.pid)
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/", proc.stdout.readline()).group(0)
+        assert httpx.get(url + "livez", timeout=30).status_code == 200  # the first worker answers at once
+        workers = wait_for(lambda: len(parent.children()) == 2 and parent.children())
+        workers[0].kill()  # SIGKILL: the supervisor starts another in its place
+        replaced = wait_for(lambda: len(kids := parent.children()) == 2 and workers[0].pid not in
+                            {k.pid for k in kids} and kids)
+        assert workers[1].pid in {k.pid for k in replaced}
+        assert httpx.get(url + "livez", timeout=30).status_code == 200
+        proc.terminate()
+        proc.wait(timeout=60)
+        gone, alive = psutil.wait_procs(replaced, timeout=30)
+        assert not alive  # no worker outlives its supervisor
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    output = (tmp_path / "api.log").read_text()
+    assert proc.returncode in (0, -signal.SIGTERM), output[-2000:]
+    assert "exited (signal 9); starting another" in output, output[-2000:]
+
+
+def wait_for(condition, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while not (found := condition()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+    return found
 
 
 def test_newsagg_demo_never_prints_the_database_password(tmp_path, pg_database_url):

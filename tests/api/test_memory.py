@@ -26,7 +26,7 @@ GROWTH_LIMIT_MB = 100
 
 def _serve(tmp_path, url: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_DATABASE_URL": url,
-           "NEWSAGG_CONFIG": str(tmp_path / "none.toml")}
+           "NEWSAGG_CONFIG": str(tmp_path / "none.toml"), "NEWSAGG_API__WORKERS": "1"}  # the RSS of one server
     proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
                             env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     match = re.search(r"http://127\.0\.0\.1:\d+/", proc.stdout.readline())

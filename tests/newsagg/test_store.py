@@ -114,6 +114,23 @@ def test_group_members_and_iteration(store):
     assert [a.url for a in store.iter_articles(batch=1)] == ["https://a.example/orig", "https://b.example/copy"]
 
 
+def test_copies_read_on_the_driver_connection_equal_the_sqlalchemy_read(store):
+    """The API's hot read (newsagg/driver_reads.py) gives what SQLAlchemy gives: same rows, dates UTC-aware, and
+    a commit made after this thread's connection opened is seen (autocommit, no snapshot held)."""
+    first = store.add_article(make_article(store, "https://a.example/orig"))
+    assert store.copies_of(first, direct=True) == store.copies_of(first) == []
+    assert store.copies_of(10**9, direct=True) is None and store.copies_of(10**9) is None
+    copy = make_article(store, "https://b.example/copy", source="b", published=T0 + timedelta(hours=3))
+    copy.near_dup_group = first
+    second = store.add_article(copy)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE articles SET near_dup_group = :g WHERE id = :g"), {"g": first})
+    refs = store.copies_of(first, direct=True)
+    assert refs == store.copies_of(first) == [ArticleRef(second, "https://b.example/copy", "Xiaomi SU7 launch", "b",
+                                                         T0 + timedelta(hours=3))]
+    assert refs[0].published.tzinfo is not None
+
+
 def test_reads_that_result_lists_and_the_dashboard_make_through_the_store(store):
     """References (five columns, in batches), every id, tags of the newest articles, articles per day and source."""
     later = T0 + timedelta(days=1)

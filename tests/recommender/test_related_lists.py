@@ -82,8 +82,13 @@ def test_lookup_by_known_url_reads_the_materialized_list(store, embedder, tmp_pa
     service = RelatedService(store, make_settings(tmp_path), embedder=embedder)
     service.update_index()
     url = store.get_article(ids[3]).url
+    # the API's inline read (no ranking): the materialized answer itself, or None when there is no list
+    assert service.stored_related(ids[3], limit=10) == service.related(ids[3], limit=10)
+    assert listed(service.stored_related(ids[3], limit=10)) == listed(service.related(ids[3], limit=10,
+                                                                                      materialized=False))
     with store.engine.begin() as conn:  # a list naming another article proves which path answered
         conn.execute(delete(RelatedListRow).where(RelatedListRow.article_id == ids[3]))
+    assert service.stored_related(ids[3]) is None and service.stored_related(10**9) is None
     assert service.related(url=url) == service.related(ids[3], materialized=False)
     service.update_index()  # nothing new: the list stays missing, the live path keeps answering
     assert [i.article_id for i in service.related(url=url)] == [i.article_id for i in service.related(ids[3])]

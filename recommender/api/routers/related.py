@@ -1,8 +1,8 @@
 """Related articles: for a stored article by id or by URL (served from the per-version cache), or for a draft.
 
-The by-id and by-URL routes are async and answer cache hits on the event loop: no thread hop, no database
-session, a pre-encoded body. Only a miss goes to a worker thread: two indexed reads (the article's copies and its
-materialized list) and a greedy walk over the list (recommender/api/dependencies.py).
+The by-id and by-URL routes are async and answer on the event loop: a cache hit is a pre-encoded body; a miss
+is two indexed reads (the article's materialized list and its copies) and a greedy walk over the list. Only an
+article without a list goes to a worker thread to be ranked live (recommender/api/dependencies.py).
 """
 
 # No `from __future__ import annotations`: see routers/articles.py.
@@ -67,15 +67,15 @@ def build(api: ApiSettings) -> APIRouter:
     async def related_to_article(state: IndexState, article_id: ArticleId, limit: Limit = None,
                                  min_score: MinScore = None) -> Response:
         """Articles related to a stored one; its own copies are in `copies`, a result's copies in `also_in`."""
-        entry = await state.related_list(article_id)
-        return cached_related_response(state, entry, default_limit(state, limit), min_score)
+        limit = default_limit(state, limit)
+        return cached_related_response(state, await state.related_list(article_id, limit), limit, min_score)
 
     @router.get("/related", response_model=RelatedResponse, responses=problem_responses(404, 422, 503))
     async def related_to_url(state: IndexState, url: PageUrl, limit: Limit = None,
                              min_score: MinScore = None) -> Response:
         """Articles related to the stored article at `url` (canonicalised first). Nothing is fetched from it."""
-        entry = await state.related_list_for_url(url)
-        return cached_related_response(state, entry, default_limit(state, limit), min_score)
+        limit = default_limit(state, limit)
+        return cached_related_response(state, await state.related_list_for_url(url, limit), limit, min_score)
 
     @router.post("/related", response_model=RelatedResponse, responses=problem_responses(400, 413, 422, 503))
     def related_to_draft(state: IndexState, draft: Draft) -> Response:

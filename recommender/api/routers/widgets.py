@@ -33,7 +33,7 @@ def build(api: ApiSettings) -> APIRouter:
                              min_score: MinScore = None) -> Response:
         """A list of links to embed in a page or an iframe (who may frame it: api.frame_ancestors)."""
         limit = default_limit(state, limit)
-        entry = await state.related_list_for_url(url)
+        entry = await state.related_list_for_url(url, limit)
         body = entry.render(("html", limit, min_score),
                             lambda: related_fragment(select(entry.items, limit, min_score)).encode())
         headers = {**index_headers(entry.model, entry.version, api.cache_max_age), **framing}
