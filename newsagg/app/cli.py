@@ -54,12 +54,12 @@ def crawl(
     from crawler.run import run_crawl
 
     if discover not in ("all", "feeds", "sitemaps"):
-        console.print(f"[red]--discover must be all, feeds or sitemaps, not {discover!r}[/]")
+        console.print(f"[red]--discover must be all, feeds or sitemaps, not {escape(repr(discover))}[/]")
         raise typer.Exit(2)
     try:
         chosen = Registry.load(registry or get_settings().crawl.sources_file).select(_split(sources))
     except RegistryError as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(2) from exc
     console.print(f"Crawling {len(chosen)} source(s): {', '.join(s.name for s in chosen)}")
     live = Live(console=console, refresh_per_second=4, transient=True)
@@ -152,7 +152,7 @@ def index(
 
 @app.command()
 def prune(yes: bool = typer.Option(False, "--yes", help="Remove them (default: only count what would go).")) -> None:
-    """Drop what is past its retention (`[retention]` settings): old seen-set rows, crawl runs, raw HTML, and the
+    """Drop what is past its retention (the `retention.*` settings): old seen-set rows, crawl runs, raw HTML, and the
     vectors of embedding models no longer configured. A dry run unless --yes."""
     from newsagg.retention import targets
     from newsagg.store import Store
