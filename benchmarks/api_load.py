@@ -6,7 +6,8 @@
 1. A store and an index of synthetic articles, built fast: bulk INSERTs, and clustered random unit vectors
    written through the real index code (VectorIndex.build + save) and the `embeddings` table. The model embeds
    none of them (100k texts would take most of an hour on 2 cores), so the figures measure serving, not quality.
-2. `newsagg api --port 0` in a subprocess over that data; wait for /readyz.
+2. `newsagg api --port 0` in a subprocess over that data, as shipped (api.workers = 0: one worker per core); wait
+   for /readyz.
    The word index is filled through the service (`update_index`: nothing new, so it only syncs the word index).
    Related lists (table related_lists), --lists: `ranked` = every article ranked as `newsagg index` would on
    arrival (N rankings: hours on 2 shared cores at 100k); `neighbours` = each article's FAISS neighbours written
@@ -178,6 +179,11 @@ class ApiProcess:
         threading.Thread(target=lambda: [self._log.write(x) for x in self.proc.stdout], daemon=True).start()
         return match.group(0)
 
+    def workers(self) -> int:
+        import psutil
+
+        return len(psutil.Process(self.proc.pid).children()) or 1  # pre-forked workers, or the server itself
+
     @property
     def port(self) -> int:
         return int(self.url.rstrip("/").rsplit(":", 1)[1])
@@ -322,8 +328,8 @@ def main(argv=None) -> dict:
         print(f"server: newsagg api at {server.url} (uvicorn {_server_stack()}), ready in "
               f"{time.perf_counter() - t0:.1f} s: {ready['index_kind']} index v{ready['index_version']} of "
               f"{ready['articles']:,} articles, model {ready['model']}")
-        print(f"client: raw-socket HTTP/1.1 keep-alive (asyncio) in this process; client and server share "
-              f"{os.cpu_count()} CPU cores")
+        print(f"client: raw-socket HTTP/1.1 keep-alive (asyncio) in this process; client and server "
+              f"({server.workers()} worker processes) share {os.cpu_count()} CPU cores")
         all_paths = [f"/articles/{i}/related".encode() for i in range(1, args.articles + 1)]
         runs = {c: asyncio.run(_drive(server.port, c, all_paths, args.seconds)) for c in (64, 4)}
         hot_ids = list(range(args.articles - args.hot + 1, args.articles + 1))
