@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from html import escape
 
 from newsagg.urls import is_http_url
-from recommender.api.schemas import RelatedArticle
+from newsagg.refs import ArticleRef
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def legacy_frame_options(frame_ancestors: Sequence[str]) -> str | None:
     return None
 
 
-def related_fragment(items: Sequence[RelatedArticle], heading: str = "Related Articles") -> str:
+def related_fragment(items: Sequence[ArticleRef], heading: str = "Related Articles") -> str:
     parts = [f'<section class="newsagg-related"><style>{STYLE}</style><h2>{escape(heading)}</h2>']
     if not items:
         parts.append("<p>No related articles yet.</p>")
@@ -66,7 +66,7 @@ def related_fragment(items: Sequence[RelatedArticle], heading: str = "Related Ar
     return "".join(parts)
 
 
-def _item(item: RelatedArticle) -> str:
+def _item(item: ArticleRef) -> str:  # a RelatedItem from the cache, or any reference
     title = escape(item.title or item.url, quote=True)
     if is_http_url(item.url):
         # target=_top: inside an iframe the reader goes to the article, not a page squeezed into the frame

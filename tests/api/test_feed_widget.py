@@ -14,8 +14,8 @@ import pytest
 
 from tests.api.api_helpers import READER, XIAOMI, assert_problem
 from recommender.api.atom import atom_feed
-from recommender.api.schemas import RelatedArticle
 from recommender.api.widget import STYLE, content_security_policy, legacy_frame_options, related_fragment
+from recommender.related import RelatedItem
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HOSTILE_TITLE = "Xiaomi SU7 <script>alert('x')</script> orders & <img src=x onerror=alert(1)> \"88,898\" in 24 hours"
@@ -121,9 +121,10 @@ def test_feed_per_tag_and_per_source(client, articles):
 
 
 # ---- the renderers on their own ------------------------------------------------------------------------
-def _item(title: str, url: str, source: str = "src") -> RelatedArticle:
-    return RelatedArticle(article_id=1, url=url, title=title, source=source,
-                          published=datetime(2025, 1, 2, tzinfo=timezone.utc), score=0.5, reason="r")
+def _item(title: str, url: str, source: str = "src") -> RelatedItem:
+    """What the widget route hands over: a cached list's item."""
+    return RelatedItem(article_id=1, url=url, title=title, source=source,
+                       published=datetime(2025, 1, 2, tzinfo=timezone.utc), score=0.5, reason="r")
 
 
 @pytest.mark.parametrize("title, url", [
