@@ -95,7 +95,8 @@ def run_worker(settings: Settings, sock: socket.socket, wait_ready: bool = False
 
 class Prefork:
     """N uvicorn processes accepting on one bound socket, forked by this one, which only supervises: it passes
-    SIGINT/SIGTERM on, waits for them, and replaces a worker that died (at most once a second).
+    SIGINT/SIGTERM on, waits for them, and replaces a worker that died (at most once a second). A worker whose
+    supervisor is gone (SIGKILLed) shuts itself down.
 
     By hand rather than uvicorn's --workers: that supervisor spawns its children and hands them the config by
     pickle, so the app must be importable by name; a fork shares the bound socket and the loaded settings as they
@@ -143,6 +144,7 @@ class Prefork:
             try:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     signal.signal(sig, signal.SIG_DFL)
+                _end_with(os.getppid())
                 run_worker(self.settings, self.sock, wait_ready)
             except BaseException:  # noqa: BLE001 — a worker must never return into the supervisor's loop
                 log.exception("API worker failed")
@@ -166,6 +168,18 @@ class Prefork:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
+
+
+def _end_with(supervisor: int) -> None:
+    """A worker whose supervisor died (SIGKILL, OOM) stops too, within a second, instead of holding the port
+    for good: its parent is then someone else. A thread that polls, because PR_SET_PDEATHSIG is Linux-only."""
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown (its handler is installed by then)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
 def _status(status: int) -> str:

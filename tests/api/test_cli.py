@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -76,6 +77,32 @@ def test_api_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_ends_them
     output = (tmp_path / "api.log").read_text()
     assert proc.returncode in (0, -signal.SIGTERM), output[-2000:]
     assert "exited (signal 9); starting another" in output, output[-2000:]
+
+
+def test_api_workers_stop_when_their_supervisor_is_killed(tmp_path):
+    """SIGKILL of the supervisor (it cannot pass anything on): its workers notice and end, freeing the port."""
+    env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
+           "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "torch", "NEWSAGG_API__WORKERS": "2"}
+    log = open(tmp_path / "api.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)
+    workers: list[psutil.Process] = []
+    try:
+        assert re.search(r"http://127\.0\.0\.1:\d+/", proc.stdout.readline())
+        workers = wait_for(lambda: len(kids := psutil.Process(proc.pid).children()) == 2 and kids)
+        proc.kill()
+        proc.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=30)
+        assert not alive, alive
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for w in workers:  # none should be left; never leak one
+            with contextlib.suppress(psutil.Error):
+                w.kill()
+        log.close()
+    assert "Application shutdown complete" in (tmp_path / "api.log").read_text()  # ended gracefully
 
 
 def wait_for(condition, seconds: float = 60):
