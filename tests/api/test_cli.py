@@ -17,13 +17,18 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_newsagg_api_prints_its_url_and_serves(tmp_path):
-    # torch backend: nothing to build first (a SIGTERM during the onnx build is tested in test_embed_backends)
+def start_api(tmp_path, **env_extra: str):
+    """`newsagg api --port 0` over an empty data dir (torch backend: nothing to build first); its log file."""
     env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
-           "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "torch"}
-    log = open(tmp_path / "api.log", "w")
+           "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "torch", **env_extra}
+    log = open(tmp_path / "api.log", "w")  # noqa: SIM115 — closed by the test
     proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
                             env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)
+    return proc, log
+
+
+def test_newsagg_api_prints_its_url_and_serves(tmp_path):
+    proc, log = start_api(tmp_path)  # a SIGTERM during the onnx build is tested in test_embed_backends
     try:
         line = proc.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -50,11 +55,7 @@ def test_newsagg_api_prints_its_url_and_serves(tmp_path):
 
 
 def test_api_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_ends_them_all(tmp_path):
-    env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
-           "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "torch", "NEWSAGG_API__WORKERS": "2"}
-    log = open(tmp_path / "api.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)
+    proc, log = start_api(tmp_path, NEWSAGG_API__WORKERS="2")
     parent = psutil.Process(proc.pid)
     try:
         url = re.search(r"http://127\.0\.0\.1:\d+/", proc.stdout.readline()).group(0)
@@ -81,11 +82,7 @@ def test_api_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_ends_them
 
 def test_api_workers_stop_when_their_supervisor_is_killed(tmp_path):
     """SIGKILL of the supervisor (it cannot pass anything on): its workers notice and end, freeing the port."""
-    env = {**os.environ, "NEWSAGG_DATA_DIR": str(tmp_path), "NEWSAGG_CONFIG": str(tmp_path / "none.toml"),
-           "HF_HUB_OFFLINE": "1", "NEWSAGG_EMBEDDING__BACKEND": "torch", "NEWSAGG_API__WORKERS": "2"}
-    log = open(tmp_path / "api.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "newsagg.app.cli", "api", "--host", "127.0.0.1", "--port", "0"],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True)
+    proc, log = start_api(tmp_path, NEWSAGG_API__WORKERS="2")
     workers: list[psutil.Process] = []
     try:
         assert re.search(r"http://127\.0\.0\.1:\d+/", proc.stdout.readline())
