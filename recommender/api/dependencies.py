@@ -108,9 +108,8 @@ class ApiState:
         """A cache miss answered from the article's materialized list; None when it has none (or is not stored:
         _compute_related says which)."""
         store, service = self.require_store(), self.loader.service
-        version = service.version
-        items = service.stored_related(article_id, limit=limit)
-        if items is None or service.version != version:  # none, or a snapshot swap landed: the thread path
+        version, items = versioned(service, lambda: service.stored_related(article_id, limit=limit))
+        if items is None:
             return None
         copies = store.copies_of(article_id, direct=True)
         if copies is None:  # deleted from the store since the index was built
