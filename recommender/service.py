@@ -309,11 +309,10 @@ class RelatedService:
         with self._rw.read():
             row = catalog.row(article_id) if article_id is not None else None
             if row is not None:
-                meta = catalog.meta[row]
-                scored = self._stored_ranking(catalog, meta.article_id) if materialized else None
+                scored = self._stored_ranking(catalog, article_id) if materialized else None
                 if scored is None:
                     scored = self.ranker.rank_row(catalog, index, self.words, row)
-                return self.ranker.present(catalog, scored, meta.entities, meta.tags, limit=limit)
+                return self._present_row(catalog, row, scored, limit)
             if article_id is not None:  # stored but not indexed yet: rank it as text
                 article = article or self.store.get_article(article_id)
                 if article is None:
@@ -337,10 +336,11 @@ class RelatedService:
         with self._rw.read():
             row = catalog.row(article_id)
             scored = self._stored_ranking(catalog, article_id, direct=True) if row is not None else None
-            if scored is None:
-                return None
-            meta = catalog.meta[row]
-            return self.ranker.present(catalog, scored, meta.entities, meta.tags, limit=limit)
+            return None if scored is None else self._present_row(catalog, row, scored, limit)
+
+    def _present_row(self, catalog: Catalog, row: int, scored: list[Scored], limit: int | None) -> list[RelatedItem]:
+        meta = catalog.meta[row]
+        return self.ranker.present(catalog, scored, meta.entities, meta.tags, limit=limit)
 
     def _stored_ranking(self, catalog: Catalog, article_id: int, direct: bool = False) -> list[Scored] | None:
         """The article's materialized ranking, minus entries this catalog does not hold; None if there is none."""
