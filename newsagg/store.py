@@ -10,33 +10,39 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, datetime
 
-from sqlalchemy import String, bindparam, cast, create_engine, delete, event, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, defer, sessionmaker
 
 from newsagg.config import Settings, get_settings
+from newsagg.crawl_ledger import CrawlLedger
 from newsagg.driver_reads import DriverReads
+from newsagg.engine import make_engine, migrate
 from newsagg.exclusive import exclusive
 from newsagg.models import (
     Article,
     ArticleStory,
-    CrawlRetry,
-    CrawlRun,
-    FeedState,
     SeenUrl,
     Source,
-    SourceHealth,
     utcnow,
 )
 from newsagg.refs import ArticleRef
 
 log = logging.getLogger(__name__)
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 # What a listing never needs (pages of /articles, the feed, the dashboard's Latest): the body, the raw HTML and
@@ -100,66 +106,6 @@ def escape_like(text: str, escape: str = "\\") -> str:
     return text.replace(escape, escape * 2).replace("%", escape + "%").replace("_", escape + "_")
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    # WAL: readers (API, dashboard) never block the crawler's writes, and a crash never corrupts the file.
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
-    from alembic import command
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as conn:
-        if sqlite and _current_revision(conn) == ScriptDirectory.from_config(cfg).get_current_head():
-            return  # nothing to do, and no foreign-key check over the whole file on every open
-        if sqlite:
-            # Batch mode rebuilds a table by copy, drop and rename; with foreign keys on, the drop would cascade
-            # (embeddings deleted, seen URLs unlinked). The pragma only takes effect outside a transaction.
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.commit()
-        try:
-            with conn.begin():
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-                if sqlite and (dangling := conn.exec_driver_sql("PRAGMA foreign_key_check").first()):
-                    log.warning("rows whose foreign keys point nowhere, e.g. in table %s", dangling[0])
-        finally:
-            if sqlite:
-                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                conn.commit()
-
-
-def _current_revision(conn) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    revision = MigrationContext.configure(conn).get_current_revision()
-    conn.rollback()  # the read began a transaction; the pragma that may follow must run outside one
-    return revision
-
-
 def _copies_of_statement():
     """Built once (building and cache-keying a statement costs more than running it on SQLite): one row per
     member of the article's group (the article itself included), or one row of NULLs when it has no group."""
@@ -173,7 +119,7 @@ def _copies_of_statement():
 _COPIES_OF = _copies_of_statement()
 
 
-class Store:
+class Store(CrawlLedger):
     """Typed access to sources, articles, the seen-URL set, feed validators, crawl retries and crawl runs."""
 
     def __init__(self, url: str, *, auto_migrate: bool = True):
@@ -469,138 +415,3 @@ class Store:
                 else:
                     s.execute(update(target.entity).where(target.condition).values({target.clear_column: None}))
         return counts
-
-    # ---- the seen-URL set ----------------------------------------------------------------------------
-    def seen(self, urls: Sequence[str]) -> set[str]:
-        """Which of these URLs were already dealt with in an earlier crawl."""
-        found: set[str] = set()
-        urls = list(dict.fromkeys(urls))
-        for i in range(0, len(urls), 500):
-            with self.session() as s:
-                found.update(s.scalars(select(SeenUrl.url).where(SeenUrl.url.in_(urls[i : i + 500]))))
-        return found
-
-    def mark_seen(self, url: str, status: str, article_id: int | None = None) -> None:
-        with self.session() as s:
-            s.merge(SeenUrl(url=url, status=status, article_id=article_id, seen_at=utcnow()))
-
-    # ---- feed validators -----------------------------------------------------------------------------
-    def feed_state(self, url: str) -> FeedState | None:
-        with self.session() as s:
-            return s.get(FeedState, url)
-
-    def save_feed_state(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        with self.session() as s:
-            s.merge(FeedState(url=url, etag=etag, last_modified=last_modified, fetched_at=utcnow()))
-
-    # ---- crawl retries: articles whose download failed for a passing reason (policy: crawler/retries.py) ----
-    def book_retry(self, url: str, source: str, reason: str, wait: Callable[[int], float]) -> CrawlRetry:
-        """One more failed try of url; the next try is `wait(attempts)` seconds away. Returns the booking."""
-        for attempt in range(2):
-            try:
-                with self.session() as s:
-                    now = utcnow()
-                    row = s.get(CrawlRetry, url)
-                    if row is None:
-                        row = CrawlRetry(url=url, source=source[:100], attempts=0, first_failed_at=now)
-                        s.add(row)
-                    row.attempts += 1
-                    row.reason, row.last_failed_at = reason[:40], now
-                    row.next_try_at = now + timedelta(seconds=wait(row.attempts))
-                    return row
-            except IntegrityError:  # another worker booked it between our get and insert: add to theirs
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-    def retries_of(self, urls: Sequence[str]) -> list[CrawlRetry]:
-        """The bookings among these URLs."""
-        found: list[CrawlRetry] = []
-        urls = list(dict.fromkeys(urls))
-        for i in range(0, len(urls), 500):
-            with self.session() as s:
-                found.extend(s.scalars(select(CrawlRetry).where(CrawlRetry.url.in_(urls[i : i + 500]))))
-        return found
-
-    def due_retries(self, sources: Sequence[str], limit: int) -> list[CrawlRetry]:
-        """Bookings of these sources whose next try has come, oldest first."""
-        with self.session() as s:
-            return list(s.scalars(select(CrawlRetry).where(CrawlRetry.source.in_(list(sources)),
-                                                           CrawlRetry.next_try_at <= utcnow())
-                                  .order_by(CrawlRetry.next_try_at).limit(limit)))
-
-    def clear_retry(self, url: str) -> None:
-        with self.session() as s:
-            s.execute(delete(CrawlRetry).where(CrawlRetry.url == url))
-
-    def forget_seen_retries(self) -> int:
-        """Drop bookings of URLs that reached the seen-set meanwhile (stored, duplicate, or skipped for good)."""
-        with self.session() as s:
-            return s.execute(delete(CrawlRetry).where(CrawlRetry.url.in_(select(SeenUrl.url)))).rowcount or 0
-
-    # ---- crawl runs ----------------------------------------------------------------------------------
-    def start_run(self, group: str, sources: Sequence[str], worker: str = "") -> int:
-        with self.session() as s:
-            run = CrawlRun(group=group, sources=list(sources), status="running", worker=worker)
-            s.add(run)
-            s.flush()
-            return run.id
-
-    def finish_run(self, run_id: int, status: str, stats: dict, skips: dict) -> None:
-        with self.session() as s:
-            s.execute(
-                update(CrawlRun)
-                .where(CrawlRun.id == run_id)
-                .values(status=status, stats=stats, skips=skips, finished_at=utcnow())
-            )
-
-    def runs(self, limit: int = 50) -> list[CrawlRun]:
-        with self.session() as s:
-            return list(s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
-
-    def record_exit(self, worker: str, since: datetime, exit_code: int, died: str, *, group: str,
-                    sources: Sequence[str]) -> CrawlRun | None:
-        """Attach a crawl process's exit code to its newest run since `since`; a run it left "running" gets status
-        `died`. A failed process that never opened a run gets one (status `died`), so the history shows it."""
-        with self.session() as s:
-            run = s.scalar(select(CrawlRun).where(CrawlRun.worker == worker, CrawlRun.started_at >= since)
-                           .order_by(CrawlRun.id.desc()).limit(1))
-            if run is None:
-                if exit_code == 0:
-                    return None
-                run = CrawlRun(group=group, sources=list(sources), status=died, started_at=since,
-                               finished_at=utcnow(), exit_code=exit_code, worker=worker)
-                s.add(run)
-                return run
-            run.exit_code = exit_code
-            if run.status == "running":
-                run.status, run.finished_at = died, utcnow()
-            return run
-
-    def running_runs(self, worker_prefix: str) -> list[CrawlRun]:
-        """Runs still "running" whose worker name starts with `worker_prefix` (e.g. this host's "host:")."""
-        with self.session() as s:
-            return list(s.scalars(select(CrawlRun).where(CrawlRun.status == "running",
-                                                         CrawlRun.worker.startswith(worker_prefix, autoescape=True))))
-
-    def end_runs(self, run_ids: Sequence[int], status: str) -> None:
-        """Close runs whose process is gone (status e.g. "killed"), finished now."""
-        if run_ids:
-            with self.session() as s:
-                s.execute(update(CrawlRun).where(CrawlRun.id.in_(list(run_ids)))
-                          .values(status=status, finished_at=utcnow()))
-
-    # ---- source health per run (written by crawler/health.py) ------------------------------------------
-    def save_source_health(self, rows: Sequence[SourceHealth]) -> None:
-        with self.session() as s:
-            for row in rows:
-                s.merge(row)
-
-    def source_health(self, runs: int = 50, source: str | None = None) -> list[SourceHealth]:
-        """Health rows of the newest `runs` crawl runs (newest run first), optionally of one source."""
-        recent = select(CrawlRun.id).order_by(CrawlRun.id.desc()).limit(runs).scalar_subquery()
-        stmt = select(SourceHealth).where(SourceHealth.run_id.in_(recent))
-        if source:
-            stmt = stmt.where(SourceHealth.source == source)
-        with self.session() as s:
-            return list(s.scalars(stmt.order_by(SourceHealth.run_id.desc(), SourceHealth.source)))

@@ -1,4 +1,4 @@
-"""Alembic environment: run with the connection the Store hands over (see newsagg.store.migrate)."""
+"""Alembic environment: run with the connection the Store hands over (see newsagg.engine.migrate)."""
 
 from alembic import context
 from newsagg.models import Base
@@ -11,7 +11,7 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # `alembic` CLI use: take the URL from the settings.
         from newsagg.config import get_settings
-        from newsagg.store import make_engine
+        from newsagg.engine import make_engine
 
         with make_engine(get_settings().database_url).begin() as conn:
             _run(conn)

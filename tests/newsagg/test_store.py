@@ -165,7 +165,7 @@ def test_upgrading_an_existing_sqlite_store_keeps_rows_and_their_dependants(tmp_
     from sqlalchemy import delete, func, select
 
     from newsagg.models import Embedding, SeenUrl
-    from newsagg.store import MIGRATIONS_DIR, make_engine
+    from newsagg.engine import MIGRATIONS_DIR, make_engine
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)

@@ -2,7 +2,7 @@
 
 SQLite's plain INTEGER PRIMARY KEY hands the id of a deleted newest row to the next insert, and whatever keeps
 ids (the FAISS index, related lists, embeddings) would then describe the wrong article. The table is rebuilt in
-batch mode with AUTOINCREMENT (newsagg.store.migrate turns foreign keys off around migrations, so the copy
+batch mode with AUTOINCREMENT (newsagg.engine.migrate turns foreign keys off around migrations, so the copy
 cascades nothing). PostgreSQL's serial ids are never reused; there the tag filter gets its index instead.
 
 Revision ID: 0004
