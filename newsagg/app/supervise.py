@@ -13,7 +13,13 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from newsagg.app.processes import PARENT_ENV, Stopping, cli_argv, install_stop_handlers, signal_process_group
+from newsagg.app.processes import (
+    PARENT_ENV,
+    Stopping,
+    cli_argv,
+    install_stop_handlers,
+    signal_process_group,
+)
 from newsagg.config import Settings
 
 log = logging.getLogger(__name__)
