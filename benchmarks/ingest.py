@@ -191,11 +191,12 @@ def run_ingest(base: str, work: Path, models: Path, tag: str) -> dict:
 
     stats = index_while(service, crawling, service.settings.embedding.threads_while_crawling, poll_seconds=0.2)
     return {"total": time.perf_counter() - t0, "crawl": crawl_s[0], "indexed": stats.total,
+            "index_passes": stats.passes, "lists_written": stats.lists_written,
             "crawl_cpu": cpu_seconds(resource.RUSAGE_CHILDREN) - crawl_cpu0,  # the crawl is the one child waited for
             "index_cpu": cpu_seconds(resource.RUSAGE_SELF) - index_cpu0}
 
 
-def run_embed_only(ingest_db: Path, work: Path, models: Path, tag: str) -> tuple[float, float]:
+def run_embed_only(ingest_db: Path, work: Path, models: Path, tag: str) -> tuple[float, float, int]:
     """update_index over the stored articles in a copy of the store without embeddings or index."""
     import sqlite3
 
@@ -216,7 +217,7 @@ def run_embed_only(ingest_db: Path, work: Path, models: Path, tag: str) -> tuple
     seconds, cpu = time.perf_counter() - t0, cpu_seconds(resource.RUSAGE_SELF) - cpu0
     if stats.embedded != stored:
         print(f"WARNING: embed-only embedded {stats.embedded} of {stored} stored articles", file=sys.stderr)
-    return seconds, cpu
+    return seconds, cpu, stats.lists_written
 
 
 def time_encoders(texts: list[str], models: Path, passes: int) -> dict[str, float]:
@@ -282,7 +283,7 @@ def main() -> None:
         runs = []
         for k in range(args.passes):
             run = run_ingest(base, work, models, tag=str(k))
-            run["embed_only"], run["embed_only_cpu"] = run_embed_only(work / f"ingest-{k}.db", work, models, tag=str(k))
+            run["embed_only"], run["embed_only_cpu"], run["embed_only_lists"] = run_embed_only(work / f"ingest-{k}.db", work, models, tag=str(k))
             runs.append(run)
         from recommender.embed import article_text
 
@@ -341,6 +342,9 @@ def report(args, site_info, runs: list[dict], texts, enc, scores) -> None:
     print(f"CPU per article: crawl → extract → store {cpu_ms['crawl_cpu_ms']:.0f} ms (the site's server not "
           f"counted), indexing beside it {cpu_ms['index_cpu_ms']:.0f} ms, embed-only "
           f"{cpu_ms['embed_only_cpu_ms']:.0f} ms (embed-only CPU / ingest CPU = {cpu_ratio:.2f})")
+    # each pass beside the crawl also re-ranks the older articles its arrivals enter; one embed-only pass has none
+    print(f"related lists written: {med('lists_written'):.0f} over {med('index_passes'):.0f} indexer passes beside "
+          f"the crawl, {med('embed_only_lists'):.0f} in the one embed-only pass ({n:.0f} articles)")
     if scores:
         print("dev-set related P@5      full    title")
         for backend in ("torch", "onnx"):
@@ -348,7 +352,9 @@ def report(args, site_info, runs: list[dict], texts, enc, scores) -> None:
         gaps = [100 * (scores[f"p5_{m}_torch"] - scores[f"p5_{m}_onnx"]) for m in ("full", "title")]
         print(f"  onnx below torch by {gaps[0]:.2f} (full) and {gaps[1]:.2f} (title) points (target ≤ 0.5)")
     print(json.dumps({"pages": args.pages, "articles": n, "passes": args.passes, "backend": enc["backend"],
-                      **{k: round(v, 2) for k, v in (rates | ratios | cpu_ms).items()}, **scores}))
+                      **{k: round(v, 2) for k, v in (rates | ratios | cpu_ms).items()},
+                      "index_passes": med("index_passes"), "lists_written": med("lists_written"),
+                      "embed_only_lists": med("embed_only_lists"), **scores}))
 
 
 if __name__ == "__main__":

@@ -136,7 +136,8 @@ def index(
         with service.store.exclusive(INDEX_LOCK, on_wait=waiting):
             follow = index_while(service, lambda: pid_alive(follow_pid), threads)
         console.print(f"indexed {follow.added} article(s) beside process {follow_pid} in {follow.passes} pass(es), "
-                      f"{follow.seconds:.1f}s: {follow.total} in the index — model {service.model_key}")
+                      f"{follow.seconds:.1f}s ({follow.lists_written} related lists written): {follow.total} in the index — "
+                      f"model {service.model_key}")
         return
     with service.store.exclusive(INDEX_LOCK, on_wait=waiting), console.status("indexing…"):
         stats = service.rebuild() if rebuild else service.update_index()

@@ -23,6 +23,7 @@ class FollowStats:
     added: int
     total: int
     seconds: float
+    lists_written: int = 0  # materialized lists written over all passes: new articles' own, and older ones entered
 
 
 def pid_alive(pid: int) -> bool:
@@ -33,14 +34,14 @@ def pid_alive(pid: int) -> bool:
 def index_while(service, crawl_running: Callable[[], bool], threads: int, poll_seconds: float = 1.0) -> FollowStats:
     """update_index() in passes while `crawl_running()`, embedding with `threads` threads; then one last pass with
     the configured thread count, so everything the crawl stored is indexed when this returns."""
-    t0, passes, added = time.perf_counter(), 0, 0
+    t0, passes, added, lists = time.perf_counter(), 0, 0, 0
     with service.embedder.threads(threads):
         while crawl_running():
             stats = service.update_index()
-            passes, added = passes + 1, added + stats.added
+            passes, added, lists = passes + 1, added + stats.added, lists + stats.lists_written
             if stats.added == 0:
                 time.sleep(poll_seconds)  # nothing new yet: do not spin on the store
     stats = service.update_index()
-    passes, added = passes + 1, added + stats.added
+    passes, added, lists = passes + 1, added + stats.added, lists + stats.lists_written
     log.info("indexed %d article(s) in %d pass(es) beside the crawl", added, passes)
-    return FollowStats(passes, added, stats.total, time.perf_counter() - t0)
+    return FollowStats(passes, added, stats.total, time.perf_counter() - t0, lists)
