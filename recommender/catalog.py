@@ -265,12 +265,12 @@ class Catalog:
 
     def features_of_text(self, title: str, body: str, dense: np.ndarray, published: datetime | None = None):
         doc = article_document(title, body)
-        words = self.words.weigh(self.words.tf([doc]))
+        words = self.words.weigh_rows(self.words.tf([doc]))
         return QueryFeatures(
             dense=np.atleast_2d(dense).astype(np.float32),
             words=words,
             terms=[self.words.term_weights(self.words.analyzer(doc), words)],
-            entities=self.ents.weigh(self.ents.tf([entity_tokens(title, body, [])])),
+            entities=self.ents.weigh_rows(self.ents.tf([entity_tokens(title, body, [])])),
             days=np.array([to_days(published)]),
             entity_names=[_top_entities(title, body)],
             n_words=np.array([len(f"{title} {body}".split())]),

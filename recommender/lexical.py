@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from recommender.row_blocks import RowBlocks
 
@@ -151,11 +150,9 @@ class HashedTfidf:
         the ranking weighs the few rows it scores (`weigh_rows`); the candidates come from the word index."""
         return self.weigh_rows(self.tf_matrix())
 
-    def weigh(self, tf: sp.csr_matrix) -> sp.csr_matrix:
-        return normalize(tf @ sp.diags(self.idf()), copy=False).tocsr()
-
     def weigh_rows(self, tf: sp.csr_matrix) -> sp.csr_matrix:
-        """A few tf rows weighted and normalised with the current IDF (what `matrix()` holds for them)."""
+        """A few tf rows weighted and normalised with the current IDF (what `matrix()` holds for them); also a free
+        text's row (a diagonal IDF matrix over all 2**20 features would cost ~10 ms a query)."""
         weighted = tf.tocsr().astype(np.float32, copy=True)
         weighted.data *= self.idf()[weighted.indices]
         # by hand: sklearn's normalize() validates its input at a cost larger than the few rows scored here
