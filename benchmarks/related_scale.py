@@ -233,6 +233,8 @@ def main(argv=None) -> dict:
     if args.phase == "serve":
         print(json.dumps(serve(args.data, args.n, args.queries)))
         return {}
+    if args.data:
+        args.data.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="newsagg-scale-", dir=args.data) as tmp:
         data = Path(tmp)
         if args.bulk:
