@@ -30,6 +30,22 @@ def test_search_returns_article_ids_and_honours_removal(kind):
     assert len(idx) == 200
 
 
+def test_one_query_search_leaves_the_callers_thread_count_as_it_was():
+    import faiss
+
+    vecs = unit(300)
+    idx = VectorIndex.build("m", np.arange(300), vecs, IndexSettings(kind="hnsw", hnsw_storage="flat"))
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(2)
+    try:
+        one = idx.search(vecs[7], 3)[0]  # searched with one thread, then the caller's count is put back
+        assert faiss.omp_get_max_threads() == 2
+        many = idx.search(vecs[:4], 3)
+        assert one[0].article_id == 7 and [h[0].article_id for h in many] == [0, 1, 2, 3]
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def test_auto_kind_switches_at_threshold():
     s = IndexSettings(kind="auto", hnsw_threshold=100)
     assert VectorIndex.build("m", np.arange(50), unit(50), s).kind == "flat"
