@@ -154,7 +154,7 @@ def fullscan_related(service: RelatedService, matrix_t, aid: int):
     rows.update(int(r) for r in top[sims[top] > 0])
     cand = np.fromiter(rows, dtype=np.int64)
     scored = service.ranker.score(catalog, q, cand, {row}, query_row=row)
-    return service.ranker.present(catalog, scored, q.entity_names[0], catalog.meta[row].tags)
+    return service.ranker.present(catalog, scored, catalog.meta[row].entities, catalog.meta[row].tags)
 
 
 def rss_split_mb() -> tuple[int, int]:

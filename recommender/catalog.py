@@ -15,7 +15,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -46,9 +46,11 @@ class QueryFeatures:
     words: sp.csr_matrix  # (m, WORD_FEATURES), weighted + normalised
     entities: sp.csr_matrix
     days: np.ndarray  # (m,) publish time in days since epoch, NaN when unknown
-    entity_names: list[tuple[str, ...]]
     n_words: np.ndarray  # (m,) length of title + body in words
     terms: list[list[tuple[str, float]]] | None = None  # free text: its distinctive (term, weight), heaviest first
+    # free text: its top entity names; a stored row's are in its metadata, not decoded here (a ranking builds
+    # features for ~100 candidate rows, and each decode parses the row's JSON)
+    entity_names: list[tuple[str, ...]] = field(default_factory=list)
 
 
 def to_days(ts: datetime | None) -> float:
@@ -259,7 +261,6 @@ class Catalog:
             words=self.word_rows(rows),
             entities=self.entity_rows(rows),
             days=self.days[rows],
-            entity_names=[self.meta.item(int(r)).entities for r in rows],
             n_words=self.n_words[rows],
         )
 
