@@ -240,7 +240,7 @@ def main(argv=None) -> dict:
         if args.bulk:
             built = build_bulk(data, args.n, args.bulk, args.sample)
             print(f"build  n={args.n:,}  BULK PATH (benchmarks/bulk_state.py: not update_index; stories not "
-                  f"assigned; text rows of {built['bulk_derived_chunks'] * built['bulk_chunk']:,} articles derived, "
+                  f"assigned; text rows of {min(args.n, built['bulk_derived_chunks'] * built['bulk_chunk']):,} articles derived, "
                   f"the rest reuse them): {json.dumps(built)}", flush=True)
             print(f"lists  materialized for a uniformly random sample of {built['lists_built']:,} articles "
                   f"({built['list_ms']} ms/list); materialized lookups are drawn uniformly over that sample",
