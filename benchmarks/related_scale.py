@@ -191,7 +191,8 @@ def serve(data: Path, n: int, queries: int) -> dict:
     live = passes(lambda a: service.related(a, materialized=False), ids_all)
     # free text (POST /related): drafts the index has never seen (the update's articles, not inserted yet),
     # embedded by the shipped model, then ranked; the encode alone beside it says how much is the model's
-    drafts = {a.id: a for a in Archive(n + UPDATE_N, dim=embedder.info.dim).articles(n, n + min(UPDATE_N, 300))}
+    archive = Archive(n + UPDATE_N, dim=embedder.info.dim)  # the free-text drafts now, the update's articles after
+    drafts = {a.id: a for a in archive.articles(n, n + min(UPDATE_N, 300))}
     lead = settings.embedding.lead_words
     text_live = passes(lambda i: service.related(title=drafts[i].title, body=drafts[i].body), list(drafts))
     text_embed = passes(lambda i: embedder.encode([article_text(drafts[i].title, drafts[i].body, lead)]), list(drafts))
@@ -203,8 +204,6 @@ def serve(data: Path, n: int, queries: int) -> dict:
     del matrix_t
     # 3. an update of 1,000 new articles, list maintenance and stories included (vectors already stored)
     store = service.store
-    embedder = service.embedder
-    archive = Archive(n + UPDATE_N, dim=embedder.info.dim)
     insert_articles(store, archive, n, n + UPDATE_N, embedder.info.key, settings.embedding.lead_words)
     t0 = time.perf_counter()
     up = service.update_index()
